@@ -1,0 +1,110 @@
+# sluice - an HTTP forward proxy.
+#   make run     install what is missing, build, run on the built-in defaults
+#   make check   install what is missing, build, run every test
+# See README.md and docs/HACKING.md.
+
+VERSION   := 0.1.0
+CC        ?= cc
+BUILD     := build
+PKGS      := libevent libevent_pthreads
+PYTHON    := /usr/bin/python3
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith \
+             -Wundef -Wcast-align -Wwrite-strings -Wimplicit-fallthrough
+CPPFLAGS  := -D_GNU_SOURCE -Isrc -include src/base/banned.h \
+             -DSLUICE_VERSION='"$(VERSION)"'
+CFLAGS    ?= -O2 -g
+ALLCFLAGS  = -std=c17 $(WARN) $(CPPFLAGS) -fno-common $(CFLAGS)
+LIBS       = $(shell pkg-config --libs $(PKGS)) -lpthread
+SAN       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=all
+
+# Layers (docs/HACKING.md): pure modules first, then I/O.
+PURE_SRC  := $(wildcard src/base/*.c src/http/*.c src/config/*.c)
+IO_SRC    := $(wildcard src/net/*.c src/proxy/*.c src/report/*.c)
+SRC       := $(PURE_SRC) $(IO_SRC) src/main.c
+HDR       := $(wildcard src/*/*.h)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+
+.PHONY: all run check deps deps-check unit fuzz-replay integration \
+        integration-asan lint format layers fuzz clean
+
+all: $(BUILD)/sluice
+
+deps:
+	@scripts/deps.sh build
+
+deps-check:
+	@scripts/deps.sh check
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BUILD)/sluice
+
+$(BUILD)/sluice: $(SRC) $(HDR) Makefile
+	@mkdir -p $(BUILD)
+	$(CC) $(ALLCFLAGS) -o $@ $(SRC) $(LIBS)
+
+$(BUILD)/asan/sluice: $(SRC) $(HDR) Makefile
+	@mkdir -p $(BUILD)/asan
+	$(CC) $(ALLCFLAGS) $(SAN) -o $@ $(SRC) $(LIBS)
+
+# Unit tests: one binary per pure module, built with the sanitizers.
+$(BUILD)/unit/%: tests/unit/%.c $(PURE_SRC) $(HDR) Makefile
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(ALLCFLAGS) $(SAN) -o $@ $< $(PURE_SRC) -lcmocka
+
+unit: $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+
+# Every fuzz target replays its committed corpus under the sanitizers,
+# with a plain driver (fuzz/replay.c), so no clang is needed here.
+$(BUILD)/fuzz-replay/%: fuzz/%.c fuzz/replay.c $(PURE_SRC) $(HDR) Makefile
+	@mkdir -p $(BUILD)/fuzz-replay
+	$(CC) $(ALLCFLAGS) $(SAN) -o $@ $< fuzz/replay.c $(PURE_SRC)
+
+fuzz-replay: $(patsubst fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
+	@set -e; for t in $^; do n=$${t##*/}; \
+		$$t fuzz/corpus/$${n#fuzz_}; done
+
+# libFuzzer builds for real fuzzing: make fuzz, then e.g.
+#   build/fuzz/fuzz_http1_request -max_total_time=60 fuzz/corpus/http1_request
+fuzz:
+	@scripts/deps.sh fuzz
+	@mkdir -p $(BUILD)/fuzz
+	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+		echo "clang $$n"; \
+		clang -std=c17 $(CPPFLAGS) -g -O1 \
+		  -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n \
+		  $$f $(PURE_SRC); done
+
+integration: $(BUILD)/sluice
+	SLUICE_BIN=$(BUILD)/sluice $(PYTHON) -m pytest -q tests/integration
+
+integration-asan: $(BUILD)/asan/sluice
+	SLUICE_BIN=$(BUILD)/asan/sluice \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(PYTHON) -m pytest -q tests/integration
+
+format:
+	clang-format -i $(SRC) $(HDR) $(UNIT_SRC) $(FUZZ_SRC) fuzz/replay.c
+
+lint: layers
+	@clang-format --dry-run -Werror $(SRC) $(HDR) $(UNIT_SRC) $(FUZZ_SRC) \
+		fuzz/replay.c && echo "lint: clang-format clean"
+
+layers:
+	@scripts/check-layers.sh
+
+check: deps-check
+	@$(MAKE) --no-print-directory lint all $(BUILD)/asan/sluice
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-asan
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,24 @@
+/*
+ * http1_response.h - the responses sluice writes itself: error replies
+ * and the CONNECT success line. Pure: writes into the caller's buffer.
+ */
+#ifndef SLUICE_HTTP_HTTP1_RESPONSE_H
+#define SLUICE_HTTP_HTTP1_RESPONSE_H
+
+#include <stddef.h>
+
+/* RFC 9110 §9.3.6: any 2xx to CONNECT starts the tunnel; no body. */
+#define HTTP1_CONNECT_OK "HTTP/1.1 200 Connection Established\r\n\r\n"
+
+/* The reason phrase for a status code ("Bad Gateway"). */
+const char *http_status_text(int status);
+
+/*
+ * Writes a complete error response with a text/plain body
+ * "sluice: <reason>\n" and Connection: close into out[cap]. Bytes in the
+ * reason outside printable ASCII are replaced. Returns the length written
+ * (always < cap; the reason is truncated to fit). cap must be >= 256.
+ */
+size_t http1_write_error(char *out, size_t cap, int status, const char *reason);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * worker.h - one thread, one event loop, its own listening sockets
+ * (SO_REUSEPORT), and every object its connections use: the session pool,
+ * pipes, resolver. Nothing here is shared with another worker; the config
+ * is read-only.
+ */
+#ifndef SLUICE_PROXY_WORKER_H
+#define SLUICE_PROXY_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/pool.h"
+#include "config/config.h"
+#include "net/loop.h"
+#include "net/pipe_pool.h"
+#include "net/resolve.h"
+
+struct session;
+struct access_log;
+
+/* Commands the main thread sends a worker through its control pipe. */
+#define WORKER_CMD_DRAIN 'd' /* stop accepting; close tunnels at grace end */
+#define WORKER_CMD_STOP  'q' /* close everything now */
+
+/* Accepts per wake-up of one listener, so one busy port cannot starve. */
+#define WORKER_ACCEPT_BATCH 64
+/* Idle session objects a worker keeps for reuse. */
+#define WORKER_SESSION_CACHE 1024
+/* Accept back-off after EMFILE and friends: first and longest pause. */
+#define WORKER_BACKOFF_MIN_MS 50
+#define WORKER_BACKOFF_MAX_MS 1000
+
+struct worker {
+        unsigned id;
+        pthread_t thread;
+        bool started;
+        const struct config *cfg;
+        struct access_log *access_log;
+        struct loop *loop;
+        struct resolver *resolver;
+        struct pipe_pool pipes;
+        struct pool sessions;
+
+        int listen_fd[CONFIG_MAX_LISTEN];
+        struct watch *accepting[CONFIG_MAX_LISTEN];
+        size_t n_listen;
+        struct watch *backoff; /* accept paused until it fires */
+        uint64_t backoff_ms;
+
+        int ctl_fd[2]; /* main writes [1], the worker reads [0] */
+        struct watch *ctl;
+        struct watch *grace; /* end of shutdown-grace */
+        bool draining;
+
+        struct session *live; /* every open session, for drain and stop */
+        size_t n_live;
+
+        atomic_bool running;
+};
+
+/*
+ * Builds a worker around listening sockets the caller opened; the worker
+ * owns them from now on. Returns NULL (and closes nothing) on failure.
+ */
+struct worker *worker_new(unsigned id, const struct config *cfg,
+                          struct access_log *access_log, const int *listen_fds,
+                          size_t n_listen);
+
+/* Runs the worker's loop on a new thread. Returns 0 or -errno. */
+int worker_start(struct worker *w);
+
+/* From any thread: asks the worker to drain or stop (WORKER_CMD_*). */
+void worker_command(struct worker *w, char cmd);
+
+/* Joins the thread and frees everything. */
+void worker_join_free(struct worker *w);
+
+/* Called by session.c: a session opened or finished. */
+void worker_session_linked(struct worker *w, struct session *s);
+void worker_session_unlinked(struct worker *w, struct session *s);
+
+#endif
