@@ -92,7 +92,8 @@ integration-asan: $(BUILD)/asan/sluice
 format:
 	clang-format -i $(SRC) $(HDR) $(UNIT_SRC) $(FUZZ_SRC) fuzz/replay.c
 
-lint: layers
+lint: layers $(BUILD)/sluice
+	@scripts/check-docs.sh $(BUILD)/sluice
 	@clang-format --dry-run -Werror $(SRC) $(HDR) $(UNIT_SRC) $(FUZZ_SRC) \
 		fuzz/replay.c && echo "lint: clang-format clean"
 

@@ -19,51 +19,51 @@
 
 void pool_init(struct pool *p, size_t obj_size, size_t max_free)
 {
-        memset(p, 0, sizeof(*p));
-        p->obj_size = obj_size < sizeof(void *) ? sizeof(void *) : obj_size;
-        p->max_free = POOL_CACHES ? max_free : 0;
+	memset(p, 0, sizeof(*p));
+	p->obj_size = obj_size < sizeof(void *) ? sizeof(void *) : obj_size;
+	p->max_free = POOL_CACHES ? max_free : 0;
 }
 
 void *pool_get(struct pool *p)
 {
-        void *obj = p->free_list;
+	void *obj = p->free_list;
 
-        if (obj != NULL) {
-                p->free_list = *(void **)obj;
-                p->nfree--;
-                memset(obj, 0, p->obj_size);
-        } else {
-                obj = calloc(1, p->obj_size);
-                if (obj == NULL)
-                        return NULL;
-        }
-        p->live++;
-        return obj;
+	if (obj != NULL) {
+		p->free_list = *(void **)obj;
+		p->nfree--;
+		memset(obj, 0, p->obj_size);
+	} else {
+		obj = calloc(1, p->obj_size);
+		if (obj == NULL)
+			return NULL;
+	}
+	p->live++;
+	return obj;
 }
 
 void pool_put(struct pool *p, void *obj)
 {
-        if (obj == NULL)
-                return;
-        p->live--;
-        if (p->nfree >= p->max_free) {
-                free(obj);
-                return;
-        }
-        *(void **)obj = p->free_list;
-        p->free_list = obj;
-        p->nfree++;
+	if (obj == NULL)
+		return;
+	p->live--;
+	if (p->nfree >= p->max_free) {
+		free(obj);
+		return;
+	}
+	*(void **)obj = p->free_list;
+	p->free_list = obj;
+	p->nfree++;
 }
 
 void pool_deinit(struct pool *p)
 {
-        void *obj = p->free_list;
+	void *obj = p->free_list;
 
-        while (obj != NULL) {
-                void *next = *(void **)obj;
-                free(obj);
-                obj = next;
-        }
-        p->free_list = NULL;
-        p->nfree = 0;
+	while (obj != NULL) {
+		void *next = *(void **)obj;
+		free(obj);
+		obj = next;
+	}
+	p->free_list = NULL;
+	p->nfree = 0;
 }

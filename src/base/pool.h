@@ -12,11 +12,11 @@
 #include <stddef.h>
 
 struct pool {
-        size_t obj_size;
-        size_t max_free;
-        size_t nfree;
-        size_t live; /* objects handed out and not yet returned */
-        void *free_list;
+	size_t obj_size;
+	size_t max_free;
+	size_t nfree;
+	size_t live; /* objects handed out and not yet returned */
+	void *free_list;
 };
 
 /* obj_size is raised to hold a pointer; max_free bounds idle memory. */

@@ -16,44 +16,47 @@
 #include <sys/socket.h>
 
 #define CONFIG_MAX_LISTEN  16
+#define CONFIG_MAX_DNS	   8
 #define CONFIG_MAX_WORKERS 64
-#define CONFIG_PATH_MAX    1024
-#define CONFIG_ERR_MAX     512
+#define CONFIG_PATH_MAX	   1024
+#define CONFIG_ERR_MAX	   512
 
 enum log_level {
-        LOG_LEVEL_DEBUG = 1,
-        LOG_LEVEL_INFO,
-        LOG_LEVEL_WARN,
-        LOG_LEVEL_ERROR,
+	LOG_LEVEL_DEBUG = 1,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_ERROR,
 };
 
 struct config_addr {
-        struct sockaddr_storage addr;
-        socklen_t addr_len;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
 };
 
 /* Where a setting came from; a later, stronger source replaces lists. */
 enum config_source {
-        CONFIG_SOURCE_DEFAULT = 0,
-        CONFIG_SOURCE_FILE,
-        CONFIG_SOURCE_FLAG,
+	CONFIG_SOURCE_DEFAULT = 0,
+	CONFIG_SOURCE_FILE,
+	CONFIG_SOURCE_FLAG,
 };
 
 struct config {
-        struct config_addr listen[CONFIG_MAX_LISTEN];
-        size_t n_listen;
-        unsigned workers;                 /* 0: one per CPU */
-        uint8_t connect_ports[65536 / 8]; /* bit set: port allowed */
-        uint64_t connect_timeout_ms;
-        uint64_t tunnel_idle_timeout_ms;
-        uint64_t header_timeout_ms;
-        uint64_t shutdown_grace_ms;
-        char access_log[CONFIG_PATH_MAX]; /* path, "stderr" or "off" */
-        enum log_level log_level;
-        char hosts_file[CONFIG_PATH_MAX];
+	struct config_addr listen[CONFIG_MAX_LISTEN];
+	size_t n_listen;
+	unsigned workers;		  /* 0: one per CPU */
+	uint8_t connect_ports[65536 / 8]; /* bit set: port allowed */
+	uint64_t connect_timeout_ms;
+	uint64_t tunnel_idle_timeout_ms;
+	uint64_t header_timeout_ms;
+	uint64_t shutdown_grace_ms;
+	char access_log[CONFIG_PATH_MAX]; /* path, "stderr" or "off" */
+	enum log_level log_level;
+	char hosts_file[CONFIG_PATH_MAX];
+	struct config_addr dns[CONFIG_MAX_DNS]; /* none: the system's */
+	size_t n_dns;
 
-        /* per directive: the source of its current value */
-        uint8_t source[32];
+	/* per directive: the source of its current value */
+	uint8_t source[32];
 };
 
 /* Fills cfg with every directive's default. */
@@ -64,7 +67,7 @@ void config_init(struct config *cfg);
  * message (without location) into err[CONFIG_ERR_MAX].
  */
 int config_set(struct config *cfg, const char *name, const char *value,
-               enum config_source source, char *err);
+	       enum config_source source, char *err);
 
 /*
  * Parses a whole config file's text. On error returns -1 and writes
@@ -72,18 +75,18 @@ int config_set(struct config *cfg, const char *name, const char *value,
  * updated and must not be used.
  */
 int config_parse(struct config *cfg, const char *text, size_t len,
-                 const char *file, char *err);
+		 const char *file, char *err);
 
 /* Is CONNECT to port allowed? */
 bool config_port_allowed(const struct config *cfg, uint16_t port);
 
 /* The directive table, for --help and flags. */
 struct directive_info {
-        const char *name;
-        const char *arg;  /* "DURATION", "ADDR:PORT", ... */
-        const char *def;  /* the default, as text */
-        const char *help; /* one line */
-        bool repeatable;
+	const char *name;
+	const char *arg;  /* "DURATION", "ADDR:PORT", ... */
+	const char *def;  /* the default, as text */
+	const char *help; /* one line */
+	bool repeatable;
 };
 const struct directive_info *config_directive_info(size_t i);
 size_t config_directive_count(void);

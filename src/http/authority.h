@@ -15,27 +15,27 @@
 #include <stdint.h>
 
 enum authority_kind {
-        AUTHORITY_NAME = 1,
-        AUTHORITY_IPV4,
-        AUTHORITY_IPV6,
+	AUTHORITY_NAME = 1,
+	AUTHORITY_IPV4,
+	AUTHORITY_IPV6,
 };
 
 enum authority_error {
-        AUTHORITY_OK = 0,
-        AUTHORITY_EMPTY,
-        AUTHORITY_TOO_LONG,
-        AUTHORITY_NO_PORT,
-        AUTHORITY_BAD_PORT,
-        AUTHORITY_BAD_NAME,
-        AUTHORITY_BAD_IPV4,
-        AUTHORITY_BAD_IPV6,
+	AUTHORITY_OK = 0,
+	AUTHORITY_EMPTY,
+	AUTHORITY_TOO_LONG,
+	AUTHORITY_NO_PORT,
+	AUTHORITY_BAD_PORT,
+	AUTHORITY_BAD_NAME,
+	AUTHORITY_BAD_IPV4,
+	AUTHORITY_BAD_IPV6,
 };
 
 struct authority {
-        enum authority_kind kind;
-        const char *host; /* slice of the input; IPv6 without brackets */
-        size_t host_len;
-        uint16_t port;
+	enum authority_kind kind;
+	const char *host; /* slice of the input; IPv6 without brackets */
+	size_t host_len;
+	uint16_t port;
 };
 
 /* Longest DNS name in presentation form, without a trailing dot. */
@@ -47,8 +47,8 @@ struct authority {
  * or an error code (then *out is unspecified).
  */
 enum authority_error authority_parse(const char *s, size_t len,
-                                     uint16_t default_port,
-                                     struct authority *out);
+				     uint16_t default_port,
+				     struct authority *out);
 
 /* A short English reason for an error code, for a 400 body. */
 const char *authority_strerror(enum authority_error err);

@@ -17,51 +17,51 @@
 #include <stddef.h>
 
 enum http1_err {
-        HTTP1_ERR_NONE = 0,
-        HTTP1_ERR_BARE_LF,      /* LF without CR */
-        HTTP1_ERR_BARE_CR,      /* CR not followed by LF */
-        HTTP1_ERR_CTL,          /* NUL or other control byte */
-        HTTP1_ERR_METHOD,       /* method is not a token */
-        HTTP1_ERR_TARGET,       /* empty target, or bytes outside VCHAR */
-        HTTP1_ERR_REQUEST_LINE, /* not "method SP target SP version" */
-        HTTP1_ERR_VERSION,      /* not "HTTP/" DIGIT "." DIGIT */
-        HTTP1_ERR_VERSION_UNSUPPORTED, /* well formed but not 1.0 or 1.1 */
-        HTTP1_ERR_FIELD_NAME,          /* empty or non-token field name */
-        HTTP1_ERR_SPACE_BEFORE_COLON,
-        HTTP1_ERR_NO_COLON,
-        HTTP1_ERR_OBS_FOLD,
-        HTTP1_ERR_FIELD_VALUE, /* byte not allowed in a field value */
-        HTTP1_ERR_TOO_MANY_FIELDS,
-        HTTP1_ERR_LINE_TOO_LONG,
-        HTTP1_ERR_HEAD_TOO_LARGE,
+	HTTP1_ERR_NONE = 0,
+	HTTP1_ERR_BARE_LF,	/* LF without CR */
+	HTTP1_ERR_BARE_CR,	/* CR not followed by LF */
+	HTTP1_ERR_CTL,		/* NUL or other control byte */
+	HTTP1_ERR_METHOD,	/* method is not a token */
+	HTTP1_ERR_TARGET,	/* empty target, or bytes outside VCHAR */
+	HTTP1_ERR_REQUEST_LINE, /* not "method SP target SP version" */
+	HTTP1_ERR_VERSION,	/* not "HTTP/" DIGIT "." DIGIT */
+	HTTP1_ERR_VERSION_UNSUPPORTED, /* well formed but not 1.0 or 1.1 */
+	HTTP1_ERR_FIELD_NAME,	       /* empty or non-token field name */
+	HTTP1_ERR_SPACE_BEFORE_COLON,
+	HTTP1_ERR_NO_COLON,
+	HTTP1_ERR_OBS_FOLD,
+	HTTP1_ERR_FIELD_VALUE, /* byte not allowed in a field value */
+	HTTP1_ERR_TOO_MANY_FIELDS,
+	HTTP1_ERR_LINE_TOO_LONG,
+	HTTP1_ERR_HEAD_TOO_LARGE,
 };
 
 struct http1_header {
-        const char *name;
-        size_t name_len;
-        const char *value; /* without leading or trailing whitespace */
-        size_t value_len;
+	const char *name;
+	size_t name_len;
+	const char *value; /* without leading or trailing whitespace */
+	size_t value_len;
 };
 
 struct http1_request {
-        const char *method;
-        size_t method_len;
-        const char *target;
-        size_t target_len;
-        int minor_version;            /* 0 or 1 */
-        struct http1_header *headers; /* the caller's array */
-        size_t num_headers;
+	const char *method;
+	size_t method_len;
+	const char *target;
+	size_t target_len;
+	int minor_version;	      /* 0 or 1 */
+	struct http1_header *headers; /* the caller's array */
+	size_t num_headers;
 };
 
 struct http1_limits {
-        size_t max_line_bytes; /* request line, CRLF excluded: 414 beyond */
-        size_t max_head_bytes; /* whole head, blank line included: 431 */
-        size_t max_fields;     /* header fields: 431 beyond */
+	size_t max_line_bytes; /* request line, CRLF excluded: 414 beyond */
+	size_t max_head_bytes; /* whole head, blank line included: 431 */
+	size_t max_fields;     /* header fields: 431 beyond */
 };
 
 struct http1_error {
-        enum http1_err code;
-        size_t offset; /* byte offset of the offending byte in the input */
+	enum http1_err code;
+	size_t offset; /* byte offset of the offending byte in the input */
 };
 
 /*
@@ -74,9 +74,9 @@ struct http1_error {
  * when more bytes are needed, or -1 with *err set.
  */
 int http1_parse_request(const char *buf, size_t len, size_t prev_len,
-                        const struct http1_limits *limits,
-                        struct http1_header *headers, struct http1_request *req,
-                        struct http1_error *err);
+			const struct http1_limits *limits,
+			struct http1_header *headers, struct http1_request *req,
+			struct http1_error *err);
 
 /* The status code an error is answered with (400, 414, 431 or 505). */
 int http1_err_status(enum http1_err code);

@@ -8,68 +8,68 @@
 
 const char *http_status_text(int status)
 {
-        switch (status) {
-        case 200:
-                return "OK";
-        case 400:
-                return "Bad Request";
-        case 403:
-                return "Forbidden";
-        case 404:
-                return "Not Found";
-        case 405:
-                return "Method Not Allowed";
-        case 407:
-                return "Proxy Authentication Required";
-        case 408:
-                return "Request Timeout";
-        case 411:
-                return "Length Required";
-        case 413:
-                return "Content Too Large";
-        case 414:
-                return "URI Too Long";
-        case 431:
-                return "Request Header Fields Too Large";
-        case 500:
-                return "Internal Server Error";
-        case 501:
-                return "Not Implemented";
-        case 502:
-                return "Bad Gateway";
-        case 503:
-                return "Service Unavailable";
-        case 504:
-                return "Gateway Timeout";
-        case 505:
-                return "HTTP Version Not Supported";
-        default:
-                return "Error";
-        }
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 407:
+		return "Proxy Authentication Required";
+	case 408:
+		return "Request Timeout";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Error";
+	}
 }
 
 size_t http1_write_error(char *out, size_t cap, int status, const char *reason)
 {
-        char body[192];
-        size_t n = 0;
-        int head;
+	char body[192];
+	size_t n = 0;
+	int head;
 
-        n = (size_t)snprintf(body, sizeof(body), "sluice: ");
-        for (const char *p = reason; *p != '\0' && n < sizeof(body) - 2; p++) {
-                unsigned char c = (unsigned char)*p;
-                body[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-        }
-        body[n++] = '\n';
-        body[n] = '\0';
-        head = snprintf(out, cap,
-                        "HTTP/1.1 %03d %s\r\n"
-                        "Content-Type: text/plain; charset=utf-8\r\n"
-                        "Content-Length: %zu\r\n"
-                        "Connection: close\r\n"
-                        "\r\n",
-                        status, http_status_text(status), n);
-        if (head < 0 || (size_t)head + n >= cap)
-                return 0;
-        memcpy(out + head, body, n + 1);
-        return (size_t)head + n;
+	n = (size_t)snprintf(body, sizeof(body), "sluice: ");
+	for (const char *p = reason; *p != '\0' && n < sizeof(body) - 2; p++) {
+		unsigned char c = (unsigned char)*p;
+		body[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	body[n++] = '\n';
+	body[n] = '\0';
+	head = snprintf(out, cap,
+			"HTTP/1.1 %03d %s\r\n"
+			"Content-Type: text/plain; charset=utf-8\r\n"
+			"Content-Length: %zu\r\n"
+			"Connection: close\r\n"
+			"\r\n",
+			status, http_status_text(status), n);
+	if (head < 0 || (size_t)head + n >= cap)
+		return 0;
+	memcpy(out + head, body, n + 1);
+	return (size_t)head + n;
 }

@@ -25,21 +25,21 @@
 typedef void (*dial_fn)(void *arg, int fd, int err);
 
 struct dial_addrs {
-        struct sockaddr_storage addr[DIAL_MAX_ADDRS];
-        socklen_t len[DIAL_MAX_ADDRS];
-        size_t n;
+	struct sockaddr_storage addr[DIAL_MAX_ADDRS];
+	socklen_t len[DIAL_MAX_ADDRS];
+	size_t n;
 };
 
 struct dial {
-        struct loop *loop;
-        struct dial_addrs addrs;
-        size_t next;  /* index of the next address to try */
-        int fd;       /* socket being connected, or -1 */
-        int last_err; /* -errno of the latest failed address */
-        struct watch *writable;
-        struct watch *timer;
-        dial_fn fn;
-        void *arg;
+	struct loop *loop;
+	struct dial_addrs addrs;
+	size_t next;  /* index of the next address to try */
+	int fd;	      /* socket being connected, or -1 */
+	int last_err; /* -errno of the latest failed address */
+	struct watch *writable;
+	struct watch *timer;
+	dial_fn fn;
+	void *arg;
 };
 
 /*
@@ -47,8 +47,8 @@ struct dial {
  * watches could not be made (then fn is never called).
  */
 int dial_start(struct dial *d, struct loop *loop,
-               const struct dial_addrs *addrs, uint64_t timeout_ms, dial_fn fn,
-               void *arg);
+	       const struct dial_addrs *addrs, uint64_t timeout_ms, dial_fn fn,
+	       void *arg);
 
 /* Stops an attempt in progress; fn will not be called. Idempotent. */
 void dial_cancel(struct dial *d);

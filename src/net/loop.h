@@ -43,7 +43,7 @@ void *loop_base(struct loop *loop);
  */
 struct watch *watch_new_read(struct loop *loop, int fd, watch_fn fn, void *arg);
 struct watch *watch_new_write(struct loop *loop, int fd, watch_fn fn,
-                              void *arg);
+			      void *arg);
 struct watch *watch_new_timer(struct loop *loop, watch_fn fn, void *arg);
 
 /* fd watches: start or stop interest. Idempotent. start returns 0 or -1. */

@@ -14,9 +14,9 @@
 #define PIPE_POOL_MAX_IDLE 64
 
 struct pipe_pool {
-        int idle[PIPE_POOL_MAX_IDLE][2];
-        size_t n_idle;
-        size_t n_out; /* pipes handed out and not yet returned */
+	int idle[PIPE_POOL_MAX_IDLE][2];
+	size_t n_idle;
+	size_t n_out; /* pipes handed out and not yet returned */
 };
 
 void pipe_pool_init(struct pipe_pool *pp);

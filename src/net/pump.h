@@ -28,8 +28,8 @@
 #define PUMP_BUDGET_BYTES (512 * 1024)
 
 enum pump_event {
-        PUMP_DONE = 1, /* source EOF delivered: destination shut for writing */
-        PUMP_ERROR,    /* read or write failed; err says why */
+	PUMP_DONE = 1, /* source EOF delivered: destination shut for writing */
+	PUMP_ERROR,    /* read or write failed; err says why */
 };
 
 struct pump;
@@ -38,27 +38,27 @@ struct pump;
 typedef void (*pump_fn)(void *arg, struct pump *p, enum pump_event ev, int err);
 
 struct pump {
-        struct loop *loop;
-        struct pipe_pool *pipes;
-        int src, dst;
-        struct watch *readable; /* on src */
-        struct watch *writable; /* on dst */
-        int pipe[2];            /* -1 when holding no pipe */
-        size_t in_pipe;
-        char *buf; /* preloaded bytes, or the copy path's buffer */
-        size_t buf_off, buf_len;
-        bool no_splice; /* splice refused these fds: copy instead */
-        bool src_eof;
-        bool finished;
-        uint64_t bytes;   /* delivered to dst */
-        uint64_t last_ms; /* loop time of the last byte moved */
-        pump_fn fn;
-        void *arg;
+	struct loop *loop;
+	struct pipe_pool *pipes;
+	int src, dst;
+	struct watch *readable; /* on src */
+	struct watch *writable; /* on dst */
+	int pipe[2];		/* -1 when holding no pipe */
+	size_t in_pipe;
+	char *buf; /* preloaded bytes, or the copy path's buffer */
+	size_t buf_off, buf_len;
+	bool no_splice; /* splice refused these fds: copy instead */
+	bool src_eof;
+	bool finished;
+	uint64_t bytes;	  /* delivered to dst */
+	uint64_t last_ms; /* loop time of the last byte moved */
+	pump_fn fn;
+	void *arg;
 };
 
 /* Prepares a pump; does not start it. Returns 0 or -ENOMEM. */
 int pump_init(struct pump *p, struct loop *loop, struct pipe_pool *pipes,
-              int src, int dst, pump_fn fn, void *arg);
+	      int src, int dst, pump_fn fn, void *arg);
 
 /*
  * Queues len bytes (copied) to go to dst before anything read from src:

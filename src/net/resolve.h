@@ -14,10 +14,10 @@
 #include "net/loop.h"
 
 enum resolve_status {
-        RESOLVE_OK = 0,
-        RESOLVE_NO_NAME, /* the name does not exist or has no address */
-        RESOLVE_TIMEOUT, /* no server answered in time */
-        RESOLVE_FAILURE, /* any other failure */
+	RESOLVE_OK = 0,
+	RESOLVE_NO_NAME, /* the name does not exist or has no address */
+	RESOLVE_TIMEOUT, /* no server answered in time */
+	RESOLVE_FAILURE, /* any other failure */
 };
 
 struct resolver;
@@ -29,15 +29,20 @@ struct resolve_query;
  * the port filled in.
  */
 typedef void (*resolve_fn)(void *arg, enum resolve_status status,
-                           const struct dial_addrs *addrs);
+			   const struct dial_addrs *addrs);
 
-/* hosts_file is read now. Returns NULL on failure. */
-struct resolver *resolver_new(struct loop *loop, const char *hosts_file);
+/*
+ * hosts_file is read now. servers[0..n_servers) are the DNS servers to
+ * ask; with none, those of /etc/resolv.conf. Returns NULL on failure.
+ */
+struct resolver *resolver_new(struct loop *loop, const char *hosts_file,
+			      const struct sockaddr_storage *servers,
+			      const socklen_t *server_lens, size_t n_servers);
 void resolver_free(struct resolver *r);
 
 /* Starts resolving host (NUL-terminated). Returns NULL if out of memory. */
 struct resolve_query *resolve_start(struct resolver *r, const char *host,
-                                    uint16_t port, resolve_fn fn, void *arg);
+				    uint16_t port, resolve_fn fn, void *arg);
 
 /* Abandons a query; its callback will not run. */
 void resolve_cancel(struct resolve_query *q);

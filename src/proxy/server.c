@@ -26,25 +26,25 @@
 
 static unsigned worker_count(const struct config *cfg)
 {
-        long n;
+	long n;
 
-        if (cfg->workers > 0)
-                return cfg->workers;
-        n = sysconf(_SC_NPROCESSORS_ONLN);
-        if (n < 1)
-                return 1;
-        return n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)n;
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)n;
 }
 
 static void set_port(struct sockaddr_storage *ss,
-                     const struct sockaddr_storage *from)
+		     const struct sockaddr_storage *from)
 {
-        if (ss->ss_family == AF_INET)
-                ((struct sockaddr_in *)ss)->sin_port =
-                    ((const struct sockaddr_in *)from)->sin_port;
-        else
-                ((struct sockaddr_in6 *)ss)->sin6_port =
-                    ((const struct sockaddr_in6 *)from)->sin6_port;
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port =
+			((const struct sockaddr_in *)from)->sin_port;
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port =
+			((const struct sockaddr_in6 *)from)->sin6_port;
 }
 
 /*
@@ -52,152 +52,152 @@ static void set_port(struct sockaddr_storage *ss,
  * Port 0 is resolved by the first bind and reused for the rest.
  */
 static int open_listeners(const struct config *cfg, unsigned n_workers,
-                          int fds[][CONFIG_MAX_LISTEN])
+			  int fds[][CONFIG_MAX_LISTEN])
 {
-        for (size_t a = 0; a < cfg->n_listen; a++) {
-                struct sockaddr_storage ss = cfg->listen[a].addr;
-                socklen_t len = cfg->listen[a].addr_len;
-                char text[ADDR_TEXT_MAX];
+	for (size_t a = 0; a < cfg->n_listen; a++) {
+		struct sockaddr_storage ss = cfg->listen[a].addr;
+		socklen_t len = cfg->listen[a].addr_len;
+		char text[ADDR_TEXT_MAX];
 
-                for (unsigned w = 0; w < n_workers; w++) {
-                        int fd = listener_open((struct sockaddr *)&ss, len);
-                        if (fd < 0) {
-                                addr_format((struct sockaddr *)&ss, text,
-                                            sizeof(text));
-                                log_error("cannot listen on %s: %s", text,
-                                          strerror(-fd));
-                                return -1;
-                        }
-                        fds[w][a] = fd;
-                        if (w == 0) {
-                                struct sockaddr_storage bound;
-                                socklen_t blen;
-                                if (listener_local_addr(fd, &bound, &blen) == 0)
-                                        set_port(&ss, &bound);
-                        }
-                }
-                addr_format((struct sockaddr *)&ss, text, sizeof(text));
-                log_info("listening on %s (%u workers)", text, n_workers);
-        }
-        return 0;
+		for (unsigned w = 0; w < n_workers; w++) {
+			int fd = listener_open((struct sockaddr *)&ss, len);
+			if (fd < 0) {
+				addr_format((struct sockaddr *)&ss, text,
+					    sizeof(text));
+				log_error("cannot listen on %s: %s", text,
+					  strerror(-fd));
+				return -1;
+			}
+			fds[w][a] = fd;
+			if (w == 0) {
+				struct sockaddr_storage bound;
+				socklen_t blen;
+				if (listener_local_addr(fd, &bound, &blen) == 0)
+					set_port(&ss, &bound);
+			}
+		}
+		addr_format((struct sockaddr *)&ss, text, sizeof(text));
+		log_info("listening on %s (%u workers)", text, n_workers);
+	}
+	return 0;
 }
 
 static void close_all(int fds[][CONFIG_MAX_LISTEN], unsigned n_workers,
-                      size_t n_listen)
+		      size_t n_listen)
 {
-        for (unsigned w = 0; w < n_workers; w++)
-                for (size_t a = 0; a < n_listen; a++)
-                        if (fds[w][a] >= 0)
-                                close(fds[w][a]);
+	for (unsigned w = 0; w < n_workers; w++)
+		for (size_t a = 0; a < n_listen; a++)
+			if (fds[w][a] >= 0)
+				close(fds[w][a]);
 }
 
 static bool any_running(struct worker **workers, unsigned n)
 {
-        for (unsigned i = 0; i < n; i++)
-                if (workers[i] != NULL && atomic_load(&workers[i]->running))
-                        return true;
-        return false;
+	for (unsigned i = 0; i < n; i++)
+		if (workers[i] != NULL && atomic_load(&workers[i]->running))
+			return true;
+	return false;
 }
 
 static void command_all(struct worker **workers, unsigned n, char cmd)
 {
-        for (unsigned i = 0; i < n; i++)
-                if (workers[i] != NULL)
-                        worker_command(workers[i], cmd);
+	for (unsigned i = 0; i < n; i++)
+		if (workers[i] != NULL)
+			worker_command(workers[i], cmd);
 }
 
 /* Waits for signals until every worker has stopped. */
 static void wait_for_signals(const struct config *cfg, struct worker **workers,
-                             unsigned n, const sigset_t *set)
+			     unsigned n, const sigset_t *set)
 {
-        bool draining = false;
+	bool draining = false;
 
-        while (any_running(workers, n)) {
-                struct timespec poll = {0, SERVER_DRAIN_POLL_MS * 1000000L};
-                int sig = draining ? sigtimedwait(set, NULL, &poll)
-                                   : sigwaitinfo(set, NULL);
+	while (any_running(workers, n)) {
+		struct timespec poll = {0, SERVER_DRAIN_POLL_MS * 1000000L};
+		int sig = draining ? sigtimedwait(set, NULL, &poll)
+				   : sigwaitinfo(set, NULL);
 
-                if (sig < 0)
-                        continue; /* EAGAIN (poll tick) or EINTR */
-                if (sig == SIGTERM || sig == SIGINT) {
-                        if (draining) {
-                                log_info("second %s: closing every connection "
-                                         "now",
-                                         sig == SIGTERM ? "SIGTERM" : "SIGINT");
-                                command_all(workers, n, WORKER_CMD_STOP);
-                                continue;
-                        }
-                        draining = true;
-                        log_info("%s: no longer accepting; open tunnels may "
-                                 "finish within %llums",
-                                 sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                                 (unsigned long long)cfg->shutdown_grace_ms);
-                        command_all(workers, n, WORKER_CMD_DRAIN);
-                } else if (sig == SIGHUP) {
-                        log_warn("SIGHUP: live reload is not supported yet; "
-                                 "restart to apply a new config");
-                }
-        }
+		if (sig < 0)
+			continue; /* EAGAIN (poll tick) or EINTR */
+		if (sig == SIGTERM || sig == SIGINT) {
+			if (draining) {
+				log_info("second %s: closing every connection "
+					 "now",
+					 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+				command_all(workers, n, WORKER_CMD_STOP);
+				continue;
+			}
+			draining = true;
+			log_info("%s: no longer accepting; open tunnels may "
+				 "finish within %llums",
+				 sig == SIGTERM ? "SIGTERM" : "SIGINT",
+				 (unsigned long long)cfg->shutdown_grace_ms);
+			command_all(workers, n, WORKER_CMD_DRAIN);
+		} else if (sig == SIGHUP) {
+			log_warn("SIGHUP: live reload is not supported yet; "
+				 "restart to apply a new config");
+		}
+	}
 }
 
 int server_run(const struct config *cfg, struct access_log *access_log)
 {
-        unsigned n = worker_count(cfg);
-        int(*fds)[CONFIG_MAX_LISTEN] = calloc(n, sizeof(*fds));
-        struct worker **workers = calloc(n, sizeof(*workers));
-        sigset_t set;
-        int status = 1;
+	unsigned n = worker_count(cfg);
+	int(*fds)[CONFIG_MAX_LISTEN] = calloc(n, sizeof(*fds));
+	struct worker **workers = calloc(n, sizeof(*workers));
+	sigset_t set;
+	int status = 1;
 
-        if (fds == NULL || workers == NULL) {
-                log_error("out of memory");
-                goto out;
-        }
-        memset(fds, -1, n * sizeof(*fds));
-        if (loop_global_init() < 0) {
-                log_error("cannot initialise libevent threading");
-                goto out;
-        }
-        signal(SIGPIPE, SIG_IGN);
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGHUP);
-        sigaddset(&set, SIGUSR1);
-        pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by workers */
+	if (fds == NULL || workers == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	memset(fds, -1, n * sizeof(*fds));
+	if (loop_global_init() < 0) {
+		log_error("cannot initialise libevent threading");
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by workers */
 
-        if (open_listeners(cfg, n, fds) < 0) {
-                close_all(fds, n, cfg->n_listen);
-                goto out;
-        }
-        for (unsigned i = 0; i < n; i++) {
-                workers[i] =
-                    worker_new(i, cfg, access_log, fds[i], cfg->n_listen);
-                if (workers[i] == NULL) {
-                        log_error("cannot create worker %u", i);
-                        close_all(fds + i, n - i, cfg->n_listen);
-                        command_all(workers, i, WORKER_CMD_STOP);
-                        goto join;
-                }
-        }
-        for (unsigned i = 0; i < n; i++) {
-                int rc = worker_start(workers[i]);
-                if (rc < 0) {
-                        log_error("cannot start worker %u: %s", i,
-                                  strerror(-rc));
-                        command_all(workers, n, WORKER_CMD_STOP);
-                        goto join;
-                }
-        }
-        log_info("sluice ready");
-        wait_for_signals(cfg, workers, n, &set);
-        status = 0;
+	if (open_listeners(cfg, n, fds) < 0) {
+		close_all(fds, n, cfg->n_listen);
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		workers[i] =
+			worker_new(i, cfg, access_log, fds[i], cfg->n_listen);
+		if (workers[i] == NULL) {
+			log_error("cannot create worker %u", i);
+			close_all(fds + i, n - i, cfg->n_listen);
+			command_all(workers, i, WORKER_CMD_STOP);
+			goto join;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int rc = worker_start(workers[i]);
+		if (rc < 0) {
+			log_error("cannot start worker %u: %s", i,
+				  strerror(-rc));
+			command_all(workers, n, WORKER_CMD_STOP);
+			goto join;
+		}
+	}
+	log_info("sluice ready");
+	wait_for_signals(cfg, workers, n, &set);
+	status = 0;
 join:
-        for (unsigned i = 0; i < n; i++)
-                worker_join_free(workers[i]);
-        if (status == 0)
-                log_info("stopped");
+	for (unsigned i = 0; i < n; i++)
+		worker_join_free(workers[i]);
+	if (status == 0)
+		log_info("stopped");
 out:
-        free(fds);
-        free(workers);
-        return status;
+	free(fds);
+	free(workers);
+	return status;
 }

@@ -23,278 +23,278 @@ static void on_client_writable(void *arg);
 static void on_timer(void *arg);
 
 void session_start(struct worker *w, int fd,
-                   const struct sockaddr_storage *peer)
+		   const struct sockaddr_storage *peer)
 {
-        struct session *s = pool_get(&w->sessions);
+	struct session *s = pool_get(&w->sessions);
 
-        if (s == NULL) {
-                close(fd);
-                return;
-        }
-        s->worker = w;
-        s->client_fd = fd;
-        s->target_fd = -1;
-        s->peer = *peer;
-        s->state = SESSION_READ_HEAD;
-        s->start_ms = loop_now_ms(w->loop);
-        s->client_rd = watch_new_read(w->loop, fd, on_client_readable, s);
-        s->client_wr = watch_new_write(w->loop, fd, on_client_writable, s);
-        s->timer = watch_new_timer(w->loop, on_timer, s);
-        s->head = malloc(SESSION_HEAD_INITIAL_BYTES);
-        s->head_cap = SESSION_HEAD_INITIAL_BYTES;
-        snprintf(s->method, sizeof(s->method), "-");
-        snprintf(s->target, sizeof(s->target), "-");
-        worker_session_linked(w, s);
-        if (s->client_rd == NULL || s->client_wr == NULL || s->timer == NULL ||
-            s->head == NULL || watch_start(s->client_rd) < 0 ||
-            watch_start_timer(s->timer, w->cfg->header_timeout_ms) < 0) {
-                log_warn("out of memory for a new connection");
-                session_finish(s, "no-memory");
-        }
+	if (s == NULL) {
+		close(fd);
+		return;
+	}
+	s->worker = w;
+	s->client_fd = fd;
+	s->target_fd = -1;
+	s->peer = *peer;
+	s->state = SESSION_READ_HEAD;
+	s->start_ms = loop_now_ms(w->loop);
+	s->client_rd = watch_new_read(w->loop, fd, on_client_readable, s);
+	s->client_wr = watch_new_write(w->loop, fd, on_client_writable, s);
+	s->timer = watch_new_timer(w->loop, on_timer, s);
+	s->head = malloc(SESSION_HEAD_INITIAL_BYTES);
+	s->head_cap = SESSION_HEAD_INITIAL_BYTES;
+	snprintf(s->method, sizeof(s->method), "-");
+	snprintf(s->target, sizeof(s->target), "-");
+	worker_session_linked(w, s);
+	if (s->client_rd == NULL || s->client_wr == NULL || s->timer == NULL ||
+	    s->head == NULL || watch_start(s->client_rd) < 0 ||
+	    watch_start_timer(s->timer, w->cfg->header_timeout_ms) < 0) {
+		log_warn("out of memory for a new connection");
+		session_finish(s, "no-memory");
+	}
 }
 
 void session_finish(struct session *s, const char *end)
 {
-        struct worker *w = s->worker;
+	struct worker *w = s->worker;
 
-        if (s->end == NULL)
-                s->end = end;
-        tunnel_release(s);
-        watch_free(s->client_rd);
-        watch_free(s->client_wr);
-        watch_free(s->timer);
-        if (s->client_fd >= 0)
-                close(s->client_fd);
-        free(s->head);
-        if (s->status != 0) {
-                uint64_t now =
-                    s->end_ms != 0 ? s->end_ms : loop_now_ms(w->loop);
-                struct access_entry e = {
-                    .client = (const struct sockaddr *)&s->peer,
-                    .method = s->method,
-                    .target = s->target,
-                    .status = s->status,
-                    .bytes_up = s->up.bytes,
-                    .bytes_down = s->down.bytes - s->down_ours,
-                    .duration_ms = now - s->start_ms,
-                    .end = s->end,
-                };
-                access_log_write(w->access_log, &e);
-        }
-        worker_session_unlinked(w, s);
-        pool_put(&w->sessions, s);
+	if (s->end == NULL)
+		s->end = end;
+	tunnel_release(s);
+	watch_free(s->client_rd);
+	watch_free(s->client_wr);
+	watch_free(s->timer);
+	if (s->client_fd >= 0)
+		close(s->client_fd);
+	free(s->head);
+	if (s->status != 0) {
+		uint64_t now =
+			s->end_ms != 0 ? s->end_ms : loop_now_ms(w->loop);
+		struct access_entry e = {
+			.client = (const struct sockaddr *)&s->peer,
+			.method = s->method,
+			.target = s->target,
+			.status = s->status,
+			.bytes_up = s->up.bytes,
+			.bytes_down = s->down.bytes - s->down_ours,
+			.duration_ms = now - s->start_ms,
+			.end = s->end,
+		};
+		access_log_write(w->access_log, &e);
+	}
+	worker_session_unlinked(w, s);
+	pool_put(&w->sessions, s);
 }
 
 bool session_is_idle(const struct session *s)
 {
-        return s->state == SESSION_READ_HEAD && s->head_len == 0;
+	return s->state == SESSION_READ_HEAD && s->head_len == 0;
 }
 
 /* Sends what is left of s->reply; on completion, lingers. */
 static void send_reply(struct session *s)
 {
-        while (s->reply_off < s->reply_len) {
-                ssize_t n = send(s->client_fd, s->reply + s->reply_off,
-                                 s->reply_len - s->reply_off,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-                        watch_start(s->client_wr);
-                        return;
-                }
-                if (n < 0) {
-                        session_finish(s, s->end);
-                        return;
-                }
-                s->reply_off += (size_t)n;
-        }
-        watch_stop(s->client_wr);
-        /* RFC 9112 §9.6: close our side, then read until the client is done,
-         * so that its unread bytes do not turn our reply into a reset */
-        shutdown(s->client_fd, SHUT_WR);
-        s->state = SESSION_LINGER;
-        watch_stop(s->timer);
-        if (watch_start(s->client_rd) < 0 ||
-            watch_start_timer(s->timer, SESSION_LINGER_MS) < 0)
-                session_finish(s, s->end);
+	while (s->reply_off < s->reply_len) {
+		ssize_t n = send(s->client_fd, s->reply + s->reply_off,
+				 s->reply_len - s->reply_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			watch_start(s->client_wr);
+			return;
+		}
+		if (n < 0) {
+			session_finish(s, s->end);
+			return;
+		}
+		s->reply_off += (size_t)n;
+	}
+	watch_stop(s->client_wr);
+	/* RFC 9112 §9.6: close our side, then read until the client is done,
+	 * so that its unread bytes do not turn our reply into a reset */
+	shutdown(s->client_fd, SHUT_WR);
+	s->state = SESSION_LINGER;
+	watch_stop(s->timer);
+	if (watch_start(s->client_rd) < 0 ||
+	    watch_start_timer(s->timer, SESSION_LINGER_MS) < 0)
+		session_finish(s, s->end);
 }
 
 void session_reply_error(struct session *s, int status, const char *end,
-                         const char *fmt, ...)
+			 const char *fmt, ...)
 {
-        char reason[256];
-        va_list ap;
+	char reason[256];
+	va_list ap;
 
-        va_start(ap, fmt);
-        vsnprintf(reason, sizeof(reason), fmt, ap);
-        va_end(ap);
-        log_debug("%s %s %s: %d %s", s->method, s->target, end, status, reason);
-        tunnel_release(s);
-        s->status = status;
-        s->end = end;
-        s->end_ms = loop_now_ms(s->worker->loop);
-        s->reply_len =
-            http1_write_error(s->reply, sizeof(s->reply), status, reason);
-        s->reply_off = 0;
-        s->state = SESSION_REPLY;
-        watch_stop(s->client_rd);
-        watch_stop(s->timer);
-        if (watch_start_timer(s->timer, SESSION_LINGER_MS) < 0) {
-                session_finish(s, end);
-                return;
-        }
-        send_reply(s);
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	log_debug("%s %s %s: %d %s", s->method, s->target, end, status, reason);
+	tunnel_release(s);
+	s->status = status;
+	s->end = end;
+	s->end_ms = loop_now_ms(s->worker->loop);
+	s->reply_len =
+		http1_write_error(s->reply, sizeof(s->reply), status, reason);
+	s->reply_off = 0;
+	s->state = SESSION_REPLY;
+	watch_stop(s->client_rd);
+	watch_stop(s->timer);
+	if (watch_start_timer(s->timer, SESSION_LINGER_MS) < 0) {
+		session_finish(s, end);
+		return;
+	}
+	send_reply(s);
 }
 
 static void on_client_writable(void *arg)
 {
-        send_reply(arg);
+	send_reply(arg);
 }
 
 /* Copies a slice into a fixed buffer as printable text for the log. */
 static void copy_printable(char *out, size_t cap, const char *s, size_t len)
 {
-        size_t n = len < cap - 1 ? len : cap - 1;
+	size_t n = len < cap - 1 ? len : cap - 1;
 
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                out[i] = c > 0x20 && c < 0x7f ? (char)c : '?';
-        }
-        out[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = c > 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
 }
 
 static void dispatch(struct session *s, const struct http1_request *req)
 {
-        copy_printable(s->method, sizeof(s->method), req->method,
-                       req->method_len);
-        copy_printable(s->target, sizeof(s->target), req->target,
-                       req->target_len);
-        watch_stop(s->client_rd);
-        watch_stop(s->timer);
-        if (req->method_len == 7 && memcmp(req->method, "CONNECT", 7) == 0) {
-                tunnel_begin(s, req->target, req->target_len);
-                return;
-        }
-        session_reply_error(s, 501, "not-implemented",
-                            "method %s is not supported: sluice relays "
-                            "CONNECT only",
-                            s->method);
+	copy_printable(s->method, sizeof(s->method), req->method,
+		       req->method_len);
+	copy_printable(s->target, sizeof(s->target), req->target,
+		       req->target_len);
+	watch_stop(s->client_rd);
+	watch_stop(s->timer);
+	if (req->method_len == 7 && memcmp(req->method, "CONNECT", 7) == 0) {
+		tunnel_begin(s, req->target, req->target_len);
+		return;
+	}
+	session_reply_error(s, 501, "not-implemented",
+			    "method %s is not supported: sluice relays "
+			    "CONNECT only",
+			    s->method);
 }
 
 static void parse_head(struct session *s)
 {
-        static const struct http1_limits limits = {
-            .max_line_bytes = SESSION_MAX_LINE_BYTES,
-            .max_head_bytes = SESSION_MAX_HEAD_BYTES,
-            .max_fields = SESSION_MAX_FIELDS,
-        };
-        struct http1_header headers[SESSION_MAX_FIELDS];
-        struct http1_request req;
-        struct http1_error err;
-        int rc;
+	static const struct http1_limits limits = {
+		.max_line_bytes = SESSION_MAX_LINE_BYTES,
+		.max_head_bytes = SESSION_MAX_HEAD_BYTES,
+		.max_fields = SESSION_MAX_FIELDS,
+	};
+	struct http1_header headers[SESSION_MAX_FIELDS];
+	struct http1_request req;
+	struct http1_error err;
+	int rc;
 
-        rc = http1_parse_request(s->head, s->head_len, s->head_seen, &limits,
-                                 headers, &req, &err);
-        if (rc == -2) {
-                s->head_seen = s->head_len;
-                return;
-        }
-        if (rc < 0) {
-                session_reply_error(s, http1_err_status(err.code),
-                                    "bad-request", "%s (at byte %zu)",
-                                    http1_err_text(err.code), err.offset);
-                return;
-        }
-        s->head_used = (size_t)rc;
-        dispatch(s, &req);
+	rc = http1_parse_request(s->head, s->head_len, s->head_seen, &limits,
+				 headers, &req, &err);
+	if (rc == -2) {
+		s->head_seen = s->head_len;
+		return;
+	}
+	if (rc < 0) {
+		session_reply_error(s, http1_err_status(err.code),
+				    "bad-request", "%s (at byte %zu)",
+				    http1_err_text(err.code), err.offset);
+		return;
+	}
+	s->head_used = (size_t)rc;
+	dispatch(s, &req);
 }
 
 /* Makes room for more head bytes; returns false when the head is full. */
 static bool grow_head(struct session *s)
 {
-        size_t cap;
-        char *nh;
+	size_t cap;
+	char *nh;
 
-        if (s->head_len < s->head_cap)
-                return true;
-        if (s->head_cap >= SESSION_MAX_HEAD_BYTES)
-                return false;
-        cap = s->head_cap * 2;
-        if (cap > SESSION_MAX_HEAD_BYTES)
-                cap = SESSION_MAX_HEAD_BYTES;
-        nh = realloc(s->head, cap);
-        if (nh == NULL)
-                return false;
-        s->head = nh;
-        s->head_cap = cap;
-        return true;
+	if (s->head_len < s->head_cap)
+		return true;
+	if (s->head_cap >= SESSION_MAX_HEAD_BYTES)
+		return false;
+	cap = s->head_cap * 2;
+	if (cap > SESSION_MAX_HEAD_BYTES)
+		cap = SESSION_MAX_HEAD_BYTES;
+	nh = realloc(s->head, cap);
+	if (nh == NULL)
+		return false;
+	s->head = nh;
+	s->head_cap = cap;
+	return true;
 }
 
 static void read_head(struct session *s)
 {
-        ssize_t n;
+	ssize_t n;
 
-        if (!grow_head(s)) {
-                session_reply_error(s, 431, "bad-request",
-                                    "request head larger than %d bytes",
-                                    SESSION_MAX_HEAD_BYTES);
-                return;
-        }
-        n = recv(s->client_fd, s->head + s->head_len, s->head_cap - s->head_len,
-                 MSG_DONTWAIT);
-        if (n < 0) {
-                if (errno != EAGAIN && errno != EINTR)
-                        session_finish(s, "client-error");
-                return;
-        }
-        if (n == 0) {
-                session_finish(s, "client-eof");
-                return;
-        }
-        s->head_len += (size_t)n;
-        parse_head(s);
+	if (!grow_head(s)) {
+		session_reply_error(s, 431, "bad-request",
+				    "request head larger than %d bytes",
+				    SESSION_MAX_HEAD_BYTES);
+		return;
+	}
+	n = recv(s->client_fd, s->head + s->head_len, s->head_cap - s->head_len,
+		 MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			session_finish(s, "client-error");
+		return;
+	}
+	if (n == 0) {
+		session_finish(s, "client-eof");
+		return;
+	}
+	s->head_len += (size_t)n;
+	parse_head(s);
 }
 
 static void linger(struct session *s)
 {
-        char sink[4096];
-        ssize_t n = recv(s->client_fd, sink, sizeof(sink), MSG_DONTWAIT);
+	char sink[4096];
+	ssize_t n = recv(s->client_fd, sink, sizeof(sink), MSG_DONTWAIT);
 
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;
-        s->linger_bytes += n > 0 ? (uint64_t)n : 0;
-        if (n <= 0 || s->linger_bytes > SESSION_LINGER_BYTES)
-                session_finish(s, s->end);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	s->linger_bytes += n > 0 ? (uint64_t)n : 0;
+	if (n <= 0 || s->linger_bytes > SESSION_LINGER_BYTES)
+		session_finish(s, s->end);
 }
 
 static void on_client_readable(void *arg)
 {
-        struct session *s = arg;
+	struct session *s = arg;
 
-        if (s->state == SESSION_READ_HEAD)
-                read_head(s);
-        else if (s->state == SESSION_LINGER)
-                linger(s);
-        else
-                watch_stop(s->client_rd);
+	if (s->state == SESSION_READ_HEAD)
+		read_head(s);
+	else if (s->state == SESSION_LINGER)
+		linger(s);
+	else
+		watch_stop(s->client_rd);
 }
 
 static void on_timer(void *arg)
 {
-        struct session *s = arg;
+	struct session *s = arg;
 
-        switch (s->state) {
-        case SESSION_READ_HEAD:
-                session_reply_error(s, 408, "header-timeout",
-                                    "request head not received in time");
-                break;
-        case SESSION_LINGER:
-        case SESSION_REPLY:
-                session_finish(s, s->end);
-                break;
-        case SESSION_TUNNEL:
-                tunnel_on_timer(s);
-                break;
-        default:
-                break;
-        }
+	switch (s->state) {
+	case SESSION_READ_HEAD:
+		session_reply_error(s, 408, "header-timeout",
+				    "request head not received in time");
+		break;
+	case SESSION_LINGER:
+	case SESSION_REPLY:
+		session_finish(s, s->end);
+		break;
+	case SESSION_TUNNEL:
+		tunnel_on_timer(s);
+		break;
+	default:
+		break;
+	}
 }

@@ -23,73 +23,73 @@ struct worker;
 
 /* Request-head limits (configurable with the HTTP forwarding work). */
 #define SESSION_HEAD_INITIAL_BYTES 4096
-#define SESSION_MAX_HEAD_BYTES     (64 * 1024)
-#define SESSION_MAX_LINE_BYTES     (8 * 1024)
-#define SESSION_MAX_FIELDS         100
+#define SESSION_MAX_HEAD_BYTES	   (64 * 1024)
+#define SESSION_MAX_LINE_BYTES	   (8 * 1024)
+#define SESSION_MAX_FIELDS	   100
 /* After an error reply: how long and how much we read before closing, so
  * that the client sees the reply instead of a reset (RFC 9112 §9.6). */
 #define SESSION_LINGER_MS    2000
 #define SESSION_LINGER_BYTES (64 * 1024)
 
 enum session_state {
-        SESSION_READ_HEAD = 1,
-        SESSION_RESOLVE,
-        SESSION_CONNECT,
-        SESSION_TUNNEL,
-        SESSION_REPLY,
-        SESSION_LINGER,
+	SESSION_READ_HEAD = 1,
+	SESSION_RESOLVE,
+	SESSION_CONNECT,
+	SESSION_TUNNEL,
+	SESSION_REPLY,
+	SESSION_LINGER,
 };
 
 struct session {
-        struct worker *worker;
-        struct session *prev, *next; /* the worker's live list */
-        enum session_state state;
-        int client_fd;
-        int target_fd;
-        struct sockaddr_storage peer;
-        uint64_t start_ms;
-        uint64_t end_ms; /* when the outcome was decided; 0: not yet */
+	struct worker *worker;
+	struct session *prev, *next; /* the worker's live list */
+	enum session_state state;
+	int client_fd;
+	int target_fd;
+	struct sockaddr_storage peer;
+	uint64_t start_ms;
+	uint64_t end_ms; /* when the outcome was decided; 0: not yet */
 
-        struct watch *client_rd;
-        struct watch *client_wr;
-        struct watch *timer; /* header, idle or linger deadline */
+	struct watch *client_rd;
+	struct watch *client_wr;
+	struct watch *timer; /* header, idle or linger deadline */
 
-        char *head; /* request head bytes; freed when the tunnel starts */
-        size_t head_len, head_cap, head_seen;
-        size_t head_used; /* bytes of the parsed head; the rest is payload */
+	char *head; /* request head bytes; freed when the tunnel starts */
+	size_t head_len, head_cap, head_seen;
+	size_t head_used; /* bytes of the parsed head; the rest is payload */
 
-        char method[24];
-        char target[AUTHORITY_MAX_NAME + 16];
-        char host[AUTHORITY_MAX_NAME + 2]; /* NUL-terminated, for DNS */
-        uint16_t port;
+	char method[24];
+	char target[AUTHORITY_MAX_NAME + 16];
+	char host[AUTHORITY_MAX_NAME + 2]; /* NUL-terminated, for DNS */
+	uint16_t port;
 
-        struct resolve_query *query;
-        struct dial dial;
-        struct pump up;   /* client -> target */
-        struct pump down; /* target -> client */
-        bool up_done, down_done;
-        uint64_t down_ours; /* bytes of our own 200 sent through `down` */
+	struct resolve_query *query;
+	struct dial dial;
+	struct pump up;	  /* client -> target */
+	struct pump down; /* target -> client */
+	bool up_done, down_done;
+	uint64_t down_ours; /* bytes of our own 200 sent through `down` */
 
-        char reply[512];
-        size_t reply_len, reply_off;
-        uint64_t linger_bytes;
+	char reply[512];
+	size_t reply_len, reply_off;
+	uint64_t linger_bytes;
 
-        int status;      /* 0 until a reply is decided */
-        const char *end; /* why the session ended, for the access log */
-        char end_buf[32];
+	int status;	 /* 0 until a reply is decided */
+	const char *end; /* why the session ended, for the access log */
+	char end_buf[32];
 };
 
 /* Takes over an accepted client socket. Closes fd on failure. */
 void session_start(struct worker *w, int fd,
-                   const struct sockaddr_storage *peer);
+		   const struct sockaddr_storage *peer);
 
 /* Ends the session for `end` (a static string): closes, logs, frees. */
 void session_finish(struct session *s, const char *end);
 
 /* Answers the client with status and a one-line reason, then closes. */
 void session_reply_error(struct session *s, int status, const char *end,
-                         const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+			 const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* For a draining worker: close the session now if it is idle. */
 bool session_is_idle(const struct session *s);

@@ -21,235 +21,242 @@ static void on_ctl(void *arg);
 static void on_grace(void *arg);
 
 struct worker *worker_new(unsigned id, const struct config *cfg,
-                          struct access_log *access_log, const int *listen_fds,
-                          size_t n_listen)
+			  struct access_log *access_log, const int *listen_fds,
+			  size_t n_listen)
 {
-        struct worker *w = calloc(1, sizeof(*w));
+	struct worker *w = calloc(1, sizeof(*w));
 
-        if (w == NULL)
-                return NULL;
-        w->id = id;
-        w->cfg = cfg;
-        w->access_log = access_log;
-        w->ctl_fd[0] = w->ctl_fd[1] = -1;
-        pool_init(&w->sessions, sizeof(struct session), WORKER_SESSION_CACHE);
-        pipe_pool_init(&w->pipes);
-        w->loop = loop_new();
-        if (w->loop == NULL || pipe2(w->ctl_fd, O_NONBLOCK | O_CLOEXEC) < 0)
-                goto fail;
-        w->resolver = resolver_new(w->loop, cfg->hosts_file);
-        w->ctl = watch_new_read(w->loop, w->ctl_fd[0], on_ctl, w);
-        w->backoff = watch_new_timer(w->loop, on_backoff, w);
-        w->grace = watch_new_timer(w->loop, on_grace, w);
-        if (w->resolver == NULL || w->ctl == NULL || w->backoff == NULL ||
-            w->grace == NULL || watch_start(w->ctl) < 0)
-                goto fail;
-        for (size_t i = 0; i < n_listen; i++) {
-                w->accepting[i] =
-                    watch_new_read(w->loop, listen_fds[i], on_acceptable, w);
-                if (w->accepting[i] == NULL)
-                        goto fail;
-                w->listen_fd[i] = listen_fds[i];
-                w->n_listen++;
-                if (watch_start(w->accepting[i]) < 0)
-                        goto fail;
-        }
-        return w;
+	if (w == NULL)
+		return NULL;
+	w->id = id;
+	w->cfg = cfg;
+	w->access_log = access_log;
+	w->ctl_fd[0] = w->ctl_fd[1] = -1;
+	pool_init(&w->sessions, sizeof(struct session), WORKER_SESSION_CACHE);
+	pipe_pool_init(&w->pipes);
+	w->loop = loop_new();
+	if (w->loop == NULL || pipe2(w->ctl_fd, O_NONBLOCK | O_CLOEXEC) < 0)
+		goto fail;
+	struct sockaddr_storage dns[CONFIG_MAX_DNS];
+	socklen_t dns_len[CONFIG_MAX_DNS];
+	for (size_t i = 0; i < cfg->n_dns; i++) {
+		dns[i] = cfg->dns[i].addr;
+		dns_len[i] = cfg->dns[i].addr_len;
+	}
+	w->resolver = resolver_new(w->loop, cfg->hosts_file, dns, dns_len,
+				   cfg->n_dns);
+	w->ctl = watch_new_read(w->loop, w->ctl_fd[0], on_ctl, w);
+	w->backoff = watch_new_timer(w->loop, on_backoff, w);
+	w->grace = watch_new_timer(w->loop, on_grace, w);
+	if (w->resolver == NULL || w->ctl == NULL || w->backoff == NULL ||
+	    w->grace == NULL || watch_start(w->ctl) < 0)
+		goto fail;
+	for (size_t i = 0; i < n_listen; i++) {
+		w->accepting[i] = watch_new_read(w->loop, listen_fds[i],
+						 on_acceptable, w);
+		if (w->accepting[i] == NULL)
+			goto fail;
+		w->listen_fd[i] = listen_fds[i];
+		w->n_listen++;
+		if (watch_start(w->accepting[i]) < 0)
+			goto fail;
+	}
+	return w;
 fail:
-        /* the caller still owns and closes the listening sockets */
-        for (size_t i = 0; i < CONFIG_MAX_LISTEN; i++)
-                watch_free(w->accepting[i]);
-        w->n_listen = 0;
-        worker_join_free(w);
-        return NULL;
+	/* the caller still owns and closes the listening sockets */
+	for (size_t i = 0; i < CONFIG_MAX_LISTEN; i++)
+		watch_free(w->accepting[i]);
+	w->n_listen = 0;
+	worker_join_free(w);
+	return NULL;
 }
 
 static void *worker_main(void *arg)
 {
-        struct worker *w = arg;
+	struct worker *w = arg;
 
-        if (loop_run(w->loop) < 0)
-                log_error("worker %u: event loop failed", w->id);
-        atomic_store(&w->running, false);
-        return NULL;
+	if (loop_run(w->loop) < 0)
+		log_error("worker %u: event loop failed", w->id);
+	atomic_store(&w->running, false);
+	return NULL;
 }
 
 int worker_start(struct worker *w)
 {
-        int rc;
+	int rc;
 
-        atomic_store(&w->running, true);
-        rc = pthread_create(&w->thread, NULL, worker_main, w);
-        if (rc != 0) {
-                atomic_store(&w->running, false);
-                return -rc;
-        }
-        w->started = true;
-        return 0;
+	atomic_store(&w->running, true);
+	rc = pthread_create(&w->thread, NULL, worker_main, w);
+	if (rc != 0) {
+		atomic_store(&w->running, false);
+		return -rc;
+	}
+	w->started = true;
+	return 0;
 }
 
 void worker_command(struct worker *w, char cmd)
 {
-        (void)!write(w->ctl_fd[1], &cmd, 1);
+	(void)!write(w->ctl_fd[1], &cmd, 1);
 }
 
 static void close_listeners(struct worker *w)
 {
-        for (size_t i = 0; i < w->n_listen; i++) {
-                watch_free(w->accepting[i]);
-                w->accepting[i] = NULL;
-                close(w->listen_fd[i]);
-        }
-        w->n_listen = 0;
+	for (size_t i = 0; i < w->n_listen; i++) {
+		watch_free(w->accepting[i]);
+		w->accepting[i] = NULL;
+		close(w->listen_fd[i]);
+	}
+	w->n_listen = 0;
 }
 
 static void finish_all(struct worker *w, bool only_idle)
 {
-        struct session *s = w->live;
+	struct session *s = w->live;
 
-        while (s != NULL) {
-                struct session *next = s->next;
-                if (!only_idle || session_is_idle(s))
-                        session_finish(s, "shutdown");
-                s = next;
-        }
+	while (s != NULL) {
+		struct session *next = s->next;
+		if (!only_idle || session_is_idle(s))
+			session_finish(s, "shutdown");
+		s = next;
+	}
 }
 
 void worker_join_free(struct worker *w)
 {
-        if (w == NULL)
-                return;
-        if (w->started)
-                pthread_join(w->thread, NULL);
-        finish_all(w, false);
-        close_listeners(w);
-        watch_free(w->ctl);
-        watch_free(w->backoff);
-        watch_free(w->grace);
-        resolver_free(w->resolver);
-        pipe_pool_deinit(&w->pipes);
-        pool_deinit(&w->sessions);
-        loop_free(w->loop);
-        if (w->ctl_fd[0] >= 0) {
-                close(w->ctl_fd[0]);
-                close(w->ctl_fd[1]);
-        }
-        free(w);
+	if (w == NULL)
+		return;
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	finish_all(w, false);
+	close_listeners(w);
+	watch_free(w->ctl);
+	watch_free(w->backoff);
+	watch_free(w->grace);
+	resolver_free(w->resolver);
+	pipe_pool_deinit(&w->pipes);
+	pool_deinit(&w->sessions);
+	loop_free(w->loop);
+	if (w->ctl_fd[0] >= 0) {
+		close(w->ctl_fd[0]);
+		close(w->ctl_fd[1]);
+	}
+	free(w);
 }
 
 void worker_session_linked(struct worker *w, struct session *s)
 {
-        s->prev = NULL;
-        s->next = w->live;
-        if (w->live != NULL)
-                w->live->prev = s;
-        w->live = s;
-        w->n_live++;
+	s->prev = NULL;
+	s->next = w->live;
+	if (w->live != NULL)
+		w->live->prev = s;
+	w->live = s;
+	w->n_live++;
 }
 
 void worker_session_unlinked(struct worker *w, struct session *s)
 {
-        if (s->prev != NULL)
-                s->prev->next = s->next;
-        else
-                w->live = s->next;
-        if (s->next != NULL)
-                s->next->prev = s->prev;
-        w->n_live--;
-        if (w->draining && w->n_live == 0)
-                loop_stop(w->loop);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		w->live = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	w->n_live--;
+	if (w->draining && w->n_live == 0)
+		loop_stop(w->loop);
 }
 
 static void pause_accepting(struct worker *w, int err)
 {
-        if (w->backoff_ms == 0) {
-                log_warn("worker %u: accept failed: %s; pausing new "
-                         "connections until descriptors free up",
-                         w->id, strerror(-err));
-                w->backoff_ms = WORKER_BACKOFF_MIN_MS;
-        } else if (w->backoff_ms < WORKER_BACKOFF_MAX_MS) {
-                w->backoff_ms *= 2;
-                if (w->backoff_ms > WORKER_BACKOFF_MAX_MS)
-                        w->backoff_ms = WORKER_BACKOFF_MAX_MS;
-        }
-        for (size_t i = 0; i < w->n_listen; i++)
-                watch_stop(w->accepting[i]);
-        watch_start_timer(w->backoff, w->backoff_ms);
+	if (w->backoff_ms == 0) {
+		log_warn("worker %u: accept failed: %s; pausing new "
+			 "connections until descriptors free up",
+			 w->id, strerror(-err));
+		w->backoff_ms = WORKER_BACKOFF_MIN_MS;
+	} else if (w->backoff_ms < WORKER_BACKOFF_MAX_MS) {
+		w->backoff_ms *= 2;
+		if (w->backoff_ms > WORKER_BACKOFF_MAX_MS)
+			w->backoff_ms = WORKER_BACKOFF_MAX_MS;
+	}
+	for (size_t i = 0; i < w->n_listen; i++)
+		watch_stop(w->accepting[i]);
+	watch_start_timer(w->backoff, w->backoff_ms);
 }
 
 static void on_backoff(void *arg)
 {
-        struct worker *w = arg;
+	struct worker *w = arg;
 
-        /* try again; the next failure doubles the pause */
-        for (size_t i = 0; i < w->n_listen; i++)
-                watch_start(w->accepting[i]);
+	/* try again; the next failure doubles the pause */
+	for (size_t i = 0; i < w->n_listen; i++)
+		watch_start(w->accepting[i]);
 }
 
 static void on_acceptable(void *arg)
 {
-        struct worker *w = arg;
+	struct worker *w = arg;
 
-        for (size_t i = 0; i < w->n_listen; i++) {
-                for (int k = 0; k < WORKER_ACCEPT_BATCH; k++) {
-                        struct sockaddr_storage peer;
-                        socklen_t len;
-                        int fd = listener_accept(w->listen_fd[i], &peer, &len);
+	for (size_t i = 0; i < w->n_listen; i++) {
+		for (int k = 0; k < WORKER_ACCEPT_BATCH; k++) {
+			struct sockaddr_storage peer;
+			socklen_t len;
+			int fd = listener_accept(w->listen_fd[i], &peer, &len);
 
-                        if (fd >= 0) {
-                                if (w->backoff_ms != 0) {
-                                        log_info("worker %u: accepting again",
-                                                 w->id);
-                                        w->backoff_ms = 0;
-                                }
-                                session_start(w, fd, &peer);
-                                continue;
-                        }
-                        if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
-                            fd == -ENOMEM) {
-                                pause_accepting(w, fd);
-                                return;
-                        }
-                        /* EAGAIN: drained; ECONNABORTED and the like: the
-                         * client gave up, nothing to do */
-                        if (fd == -EAGAIN || fd == -EWOULDBLOCK)
-                                break;
-                }
-        }
+			if (fd >= 0) {
+				if (w->backoff_ms != 0) {
+					log_info("worker %u: accepting again",
+						 w->id);
+					w->backoff_ms = 0;
+				}
+				session_start(w, fd, &peer);
+				continue;
+			}
+			if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
+			    fd == -ENOMEM) {
+				pause_accepting(w, fd);
+				return;
+			}
+			/* EAGAIN: drained; ECONNABORTED and the like: the
+			 * client gave up, nothing to do */
+			if (fd == -EAGAIN || fd == -EWOULDBLOCK)
+				break;
+		}
+	}
 }
 
 static void on_grace(void *arg)
 {
-        struct worker *w = arg;
+	struct worker *w = arg;
 
-        finish_all(w, false);
-        loop_stop(w->loop);
+	finish_all(w, false);
+	loop_stop(w->loop);
 }
 
 static void on_ctl(void *arg)
 {
-        struct worker *w = arg;
-        char cmds[16];
-        ssize_t n = read(w->ctl_fd[0], cmds, sizeof(cmds));
+	struct worker *w = arg;
+	char cmds[16];
+	ssize_t n = read(w->ctl_fd[0], cmds, sizeof(cmds));
 
-        for (ssize_t i = 0; i < n; i++) {
-                if (cmds[i] == WORKER_CMD_STOP) {
-                        w->draining = true;
-                        close_listeners(w);
-                        finish_all(w, false);
-                        loop_stop(w->loop);
-                        return;
-                }
-                if (cmds[i] == WORKER_CMD_DRAIN && !w->draining) {
-                        w->draining = true;
-                        close_listeners(w);
-                        watch_stop(w->backoff);
-                        finish_all(w, true);
-                        if (w->n_live == 0) {
-                                loop_stop(w->loop);
-                                return;
-                        }
-                        watch_start_timer(w->grace, w->cfg->shutdown_grace_ms);
-                }
-        }
+	for (ssize_t i = 0; i < n; i++) {
+		if (cmds[i] == WORKER_CMD_STOP) {
+			w->draining = true;
+			close_listeners(w);
+			finish_all(w, false);
+			loop_stop(w->loop);
+			return;
+		}
+		if (cmds[i] == WORKER_CMD_DRAIN && !w->draining) {
+			w->draining = true;
+			close_listeners(w);
+			watch_stop(w->backoff);
+			finish_all(w, true);
+			if (w->n_live == 0) {
+				loop_stop(w->loop);
+				return;
+			}
+			watch_start_timer(w->grace, w->cfg->shutdown_grace_ms);
+		}
+	}
 }

@@ -23,7 +23,7 @@ struct access_log;
 
 /* Commands the main thread sends a worker through its control pipe. */
 #define WORKER_CMD_DRAIN 'd' /* stop accepting; close tunnels at grace end */
-#define WORKER_CMD_STOP  'q' /* close everything now */
+#define WORKER_CMD_STOP	 'q' /* close everything now */
 
 /* Accepts per wake-up of one listener, so one busy port cannot starve. */
 #define WORKER_ACCEPT_BATCH 64
@@ -34,31 +34,31 @@ struct access_log;
 #define WORKER_BACKOFF_MAX_MS 1000
 
 struct worker {
-        unsigned id;
-        pthread_t thread;
-        bool started;
-        const struct config *cfg;
-        struct access_log *access_log;
-        struct loop *loop;
-        struct resolver *resolver;
-        struct pipe_pool pipes;
-        struct pool sessions;
+	unsigned id;
+	pthread_t thread;
+	bool started;
+	const struct config *cfg;
+	struct access_log *access_log;
+	struct loop *loop;
+	struct resolver *resolver;
+	struct pipe_pool pipes;
+	struct pool sessions;
 
-        int listen_fd[CONFIG_MAX_LISTEN];
-        struct watch *accepting[CONFIG_MAX_LISTEN];
-        size_t n_listen;
-        struct watch *backoff; /* accept paused until it fires */
-        uint64_t backoff_ms;
+	int listen_fd[CONFIG_MAX_LISTEN];
+	struct watch *accepting[CONFIG_MAX_LISTEN];
+	size_t n_listen;
+	struct watch *backoff; /* accept paused until it fires */
+	uint64_t backoff_ms;
 
-        int ctl_fd[2]; /* main writes [1], the worker reads [0] */
-        struct watch *ctl;
-        struct watch *grace; /* end of shutdown-grace */
-        bool draining;
+	int ctl_fd[2]; /* main writes [1], the worker reads [0] */
+	struct watch *ctl;
+	struct watch *grace; /* end of shutdown-grace */
+	bool draining;
 
-        struct session *live; /* every open session, for drain and stop */
-        size_t n_live;
+	struct session *live; /* every open session, for drain and stop */
+	size_t n_live;
 
-        atomic_bool running;
+	atomic_bool running;
 };
 
 /*
@@ -66,8 +66,8 @@ struct worker {
  * owns them from now on. Returns NULL (and closes nothing) on failure.
  */
 struct worker *worker_new(unsigned id, const struct config *cfg,
-                          struct access_log *access_log, const int *listen_fds,
-                          size_t n_listen);
+			  struct access_log *access_log, const int *listen_fds,
+			  size_t n_listen);
 
 /* Runs the worker's loop on a new thread. Returns 0 or -errno. */
 int worker_start(struct worker *w);

@@ -16,65 +16,65 @@
 #define ACCESS_LINE_MAX 1024
 
 struct access_log {
-        int fd;   /* -1: off */
-        bool own; /* we opened it and close it */
+	int fd;	  /* -1: off */
+	bool own; /* we opened it and close it */
 };
 
 struct access_log *access_log_open(const char *spec, int *err)
 {
-        struct access_log *log = calloc(1, sizeof(*log));
+	struct access_log *log = calloc(1, sizeof(*log));
 
-        if (log == NULL) {
-                *err = -ENOMEM;
-                return NULL;
-        }
-        if (strcmp(spec, "off") == 0) {
-                log->fd = -1;
-        } else if (strcmp(spec, "stderr") == 0) {
-                log->fd = STDERR_FILENO;
-        } else {
-                log->fd =
-                    open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-                if (log->fd < 0) {
-                        *err = -errno;
-                        free(log);
-                        return NULL;
-                }
-                log->own = true;
-        }
-        return log;
+	if (log == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (strcmp(spec, "off") == 0) {
+		log->fd = -1;
+	} else if (strcmp(spec, "stderr") == 0) {
+		log->fd = STDERR_FILENO;
+	} else {
+		log->fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			       0640);
+		if (log->fd < 0) {
+			*err = -errno;
+			free(log);
+			return NULL;
+		}
+		log->own = true;
+	}
+	return log;
 }
 
 void access_log_close(struct access_log *log)
 {
-        if (log == NULL)
-                return;
-        if (log->own)
-                close(log->fd);
-        free(log);
+	if (log == NULL)
+		return;
+	if (log->own)
+		close(log->fd);
+	free(log);
 }
 
 void access_log_write(struct access_log *log, const struct access_entry *e)
 {
-        char line[ACCESS_LINE_MAX];
-        char when[32], client[ADDR_TEXT_MAX];
-        int n;
+	char line[ACCESS_LINE_MAX];
+	char when[32], client[ADDR_TEXT_MAX];
+	int n;
 
-        if (log == NULL || log->fd < 0)
-                return;
-        log_format_time(when, sizeof(when));
-        addr_format(e->client, client, sizeof(client));
-        n = snprintf(line, sizeof(line),
-                     "%s %s %s %s status=%d up=%llu down=%llu ms=%llu end=%s\n",
-                     when, client, e->method, e->target, e->status,
-                     (unsigned long long)e->bytes_up,
-                     (unsigned long long)e->bytes_down,
-                     (unsigned long long)e->duration_ms, e->end);
-        if (n < 0)
-                return;
-        if ((size_t)n >= sizeof(line)) {
-                n = (int)sizeof(line) - 1;
-                line[n - 1] = '\n';
-        }
-        (void)!write(log->fd, line, (size_t)n);
+	if (log == NULL || log->fd < 0)
+		return;
+	log_format_time(when, sizeof(when));
+	addr_format(e->client, client, sizeof(client));
+	n = snprintf(line, sizeof(line),
+		     "%s %s %s %s status=%d up=%llu down=%llu ms=%llu end=%s\n",
+		     when, client, e->method, e->target, e->status,
+		     (unsigned long long)e->bytes_up,
+		     (unsigned long long)e->bytes_down,
+		     (unsigned long long)e->duration_ms, e->end);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	(void)!write(log->fd, line, (size_t)n);
 }

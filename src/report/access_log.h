@@ -17,14 +17,14 @@
 struct access_log;
 
 struct access_entry {
-        const struct sockaddr *client;
-        const char *method; /* "-" when no request line was read */
-        const char *target;
-        int status;
-        uint64_t bytes_up;
-        uint64_t bytes_down;
-        uint64_t duration_ms;
-        const char *end;
+	const struct sockaddr *client;
+	const char *method; /* "-" when no request line was read */
+	const char *target;
+	int status;
+	uint64_t bytes_up;
+	uint64_t bytes_down;
+	uint64_t duration_ms;
+	const char *end;
 };
 
 /* spec is a path, "stderr" or "off". Returns NULL and -errno in *err. */

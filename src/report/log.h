@@ -14,13 +14,13 @@ void log_set_level(enum log_level level);
 bool log_enabled(enum log_level level);
 
 __attribute__((format(printf, 2, 3))) void log_msg(enum log_level level,
-                                                   const char *fmt, ...);
+						   const char *fmt, ...);
 
 #define log_debug(...)                                                         \
-        do {                                                                   \
-                if (log_enabled(LOG_LEVEL_DEBUG))                              \
-                        log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);                 \
-        } while (0)
+	do {                                                                   \
+		if (log_enabled(LOG_LEVEL_DEBUG))                              \
+			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);                 \
+	} while (0)
 #define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
