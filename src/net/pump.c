@@ -135,8 +135,8 @@ static int deliver_pipe(struct pump *p)
 	ssize_t n = splice(p->pipe[0], NULL, p->dst, NULL, p->in_pipe,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n <= 0) /* 0 cannot happen with bytes in the pipe; never spin */
+		return n == 0 || errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	p->in_pipe -= (size_t)n;
 	p->bytes += (uint64_t)n;
 	if (p->in_pipe == 0)
@@ -144,7 +144,9 @@ static int deliver_pipe(struct pump *p)
 	return 1;
 }
 
-/* 1 read bytes, 0 would block, -1 EOF, else -errno (< -1). */
+#define FILL_EOF 2
+
+/* 1 read bytes, 0 would block, FILL_EOF, else -errno. */
 static int fill(struct pump *p)
 {
 	ssize_t n;
@@ -164,7 +166,7 @@ static int fill(struct pump *p)
 			release_pipe(p);
 		} else if (n == 0) {
 			release_pipe(p);
-			return -1;
+			return FILL_EOF;
 		} else {
 			int err = errno;
 			release_pipe(p);
@@ -179,7 +181,7 @@ static int fill(struct pump *p)
 		int err = errno;
 		drop_buf(p);
 		if (n == 0)
-			return -1;
+			return FILL_EOF;
 		return err == EAGAIN || err == EINTR ? 0 : -err;
 	}
 	p->buf_len = (size_t)n;
@@ -212,7 +214,7 @@ static void pump_step(struct pump *p)
 			return;
 		}
 		rc = fill(p);
-		if (rc == -1) {
+		if (rc == FILL_EOF) {
 			p->src_eof = true;
 			continue;
 		}
