@@ -77,7 +77,7 @@ fuzz:
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 		echo "clang $$n"; \
 		clang -std=c17 $(CPPFLAGS) -g -O1 \
-		  -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n \
+		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $(BUILD)/fuzz/$$n \
 		  $$f $(PURE_SRC); done
 
 integration: $(BUILD)/sluice

@@ -336,12 +336,13 @@ static int parse_dns_server(const char *w, size_t n, struct config_addr *a)
 	char text[INET6_ADDRSTRLEN + 16];
 	struct in6_addr a6;
 
-	if (n + 4 >= sizeof(text))
+	/* addr_parse reads "*" as any address: no server to ask */
+	if (n + 4 >= sizeof(text) || memchr(w, '*', n) != NULL)
 		return -1;
 	memcpy(text, w, n);
 	text[n] = '\0';
 	if (addr_parse(text, &a->addr, &a->addr_len) == 0)
-		return strchr(text, '*') == NULL ? 0 : -1;
+		return 0;
 	if (inet_pton(AF_INET6, text, &a6) == 1) {
 		char bracketed[sizeof(text) + 8];
 		snprintf(bracketed, sizeof(bracketed), "[%s]:53", text);

@@ -63,10 +63,30 @@ static bool is_ipv4(const char *s, size_t len)
 	return i == len;
 }
 
+/*
+ * WHATWG URL "ends in a number": a last label of decimal digits, or of "0x"
+ * and hex digits, makes the host an IPv4 literal, and inet_aton (so
+ * getaddrinfo) reads one in "1.2.3", "0x7f.1" or "127.0.0.0x1".
+ */
+static bool is_ipv4_number(const char *s, size_t len)
+{
+	size_t i = 0;
+	bool hex = len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
+	if (hex)
+		i = 2;
+	for (; i < len; i++) {
+		char c = s[i];
+		if (!is_digit(c) && !(hex && ((c >= 'a' && c <= 'f') ||
+					      (c >= 'A' && c <= 'F'))))
+			return false;
+	}
+	return true;
+}
+
 static enum authority_error check_name(const char *s, size_t len)
 {
-	size_t label_start = 0;
-	bool last_numeric = true;
+	size_t label_start = 0, last_label = 0;
 
 	if (len > 0 && s[len - 1] == '.')
 		len--; /* one trailing dot: the root, harmless */
@@ -79,19 +99,16 @@ static enum authority_error check_name(const char *s, size_t len)
 			size_t label_len = i - label_start;
 			if (label_len == 0 || label_len > LABEL_MAX)
 				return AUTHORITY_BAD_NAME;
+			last_label = label_start;
 			label_start = i + 1;
-			if (i < len)
-				last_numeric = true;
 			continue;
 		}
 		if (!is_name_char(s[i]))
 			return AUTHORITY_BAD_NAME;
-		if (!is_digit(s[i]))
-			last_numeric = false;
 	}
-	/* WHATWG URL host parsing: a numeric last label means an IPv4 literal,
-	 * and inet_aton would read "1.2.3" or "0x7f.1" as one. */
-	return last_numeric ? AUTHORITY_BAD_IPV4 : AUTHORITY_OK;
+	return is_ipv4_number(s + last_label, len - last_label)
+		       ? AUTHORITY_BAD_IPV4
+		       : AUTHORITY_OK;
 }
 
 enum authority_error authority_parse(const char *s, size_t len,
@@ -115,7 +132,9 @@ enum authority_error authority_parse(const char *s, size_t len,
 			return AUTHORITY_BAD_IPV6;
 		host = s + 1;
 		host_len = (size_t)(close - host);
-		if (host_len == 0 || host_len >= sizeof(text))
+		/* inet_pton would stop at a NUL and pass what follows */
+		if (host_len == 0 || host_len >= sizeof(text) ||
+		    memchr(host, '\0', host_len) != NULL)
 			return AUTHORITY_BAD_IPV6;
 		memcpy(text, host, host_len);
 		text[host_len] = '\0';

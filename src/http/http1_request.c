@@ -159,33 +159,50 @@ int http1_parse_request(const char *buf, size_t len, size_t prev_len,
 
 	err->code = HTTP1_ERR_NONE;
 	err->offset = 0;
-	/* RFC 9112 §2.2: ignore empty lines before the request line */
-	while (skip + 1 < len && buf[skip] == '\r' && buf[skip + 1] == '\n')
+	/* RFC 9112 §2.2 asks to ignore at least one; a bound keeps a stream
+	 * of empty lines from costing O(n) on every call */
+	while (skip + 1 < len && buf[skip] == '\r' && buf[skip + 1] == '\n') {
+		if (skip == 2 * HTTP1_MAX_EMPTY_LINES)
+			return fail(err, HTTP1_ERR_REQUEST_LINE, skip);
 		skip += 2;
+	}
+
+	/*
+	 * Look no further than the byte at which a limit refuses the head, so
+	 * that a head given whole gets the answer it would get byte by byte:
+	 * a NUL beyond the limits never turns a 414 or 431 into a 400.
+	 */
+	size_t line_room = limits->max_line_bytes + 2; /* CRLF included */
+	size_t scan_len =
+		len < limits->max_head_bytes ? len : limits->max_head_bytes;
+	bool line_too_long = skip < scan_len && scan_len - skip > line_room &&
+			     memchr(buf + skip, '\n', line_room) == NULL;
+	if (line_too_long)
+		scan_len = skip + line_room + 1;
+
 	size_t from = prev_len > 3 ? prev_len - 3 : 0;
-	head_len =
-		find_head_end(buf, len, skip, from < skip ? skip : from, err);
+	head_len = find_head_end(buf, scan_len, skip, from < skip ? skip : from,
+				 err);
 	if (head_len == -1)
 		return -1;
 	if (head_len == -2) {
-		size_t line_room = limits->max_line_bytes + 2;
-		if (len - skip > line_room &&
-		    memchr(buf + skip, '\n', line_room) == NULL)
-			return fail(err, HTTP1_ERR_LINE_TOO_LONG, len);
+		if (line_too_long)
+			return fail(err, HTTP1_ERR_LINE_TOO_LONG,
+				    skip + limits->max_line_bytes);
 		if (len >= limits->max_head_bytes)
-			return fail(err, HTTP1_ERR_HEAD_TOO_LARGE, len);
+			return fail(err, HTTP1_ERR_HEAD_TOO_LARGE,
+				    limits->max_head_bytes);
 		return -2;
 	}
-	if ((size_t)head_len > limits->max_head_bytes)
-		return fail(err, HTTP1_ERR_HEAD_TOO_LARGE,
-			    limits->max_head_bytes);
 	pos = skip;
 
-	/* Every line below ends in CRLF: find_head_end guaranteed it. */
+	/*
+	 * Every line below ends in CRLF: find_head_end guaranteed it. The
+	 * head fits max_head_bytes and its request line max_line_bytes, or
+	 * the scan above would have stopped before the blank line.
+	 */
 	const char *eol = memchr(buf + pos, '\r', (size_t)head_len - pos);
 	size_t line_end = (size_t)(eol - buf);
-	if (line_end - pos > limits->max_line_bytes)
-		return fail(err, HTTP1_ERR_LINE_TOO_LONG, pos);
 	if (line_end == pos)
 		return fail(err, HTTP1_ERR_REQUEST_LINE, pos);
 	for (size_t i = pos; i < line_end; i++) {

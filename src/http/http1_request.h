@@ -36,6 +36,9 @@ enum http1_err {
 	HTTP1_ERR_HEAD_TOO_LARGE,
 };
 
+/* Empty lines (CRLF) ignored before a request line; more is an error. */
+#define HTTP1_MAX_EMPTY_LINES 4
+
 struct http1_header {
 	const char *name;
 	size_t name_len;
@@ -61,7 +64,9 @@ struct http1_limits {
 
 struct http1_error {
 	enum http1_err code;
-	size_t offset; /* byte offset of the offending byte in the input */
+	/* byte offset of the offending byte in the input; for a limit, of the
+	 * first byte beyond it (so the same whole or byte by byte) */
+	size_t offset;
 };
 
 /*

@@ -61,15 +61,23 @@ size_t http1_write_error(char *out, size_t cap, int status, const char *reason)
 	}
 	body[n++] = '\n';
 	body[n] = '\0';
-	head = snprintf(out, cap,
-			"HTTP/1.1 %03d %s\r\n"
-			"Content-Type: text/plain; charset=utf-8\r\n"
-			"Content-Length: %zu\r\n"
-			"Connection: close\r\n"
-			"\r\n",
-			status, http_status_text(status), n);
-	if (head < 0 || (size_t)head + n >= cap)
-		return 0;
-	memcpy(out + head, body, n + 1);
+	for (;;) {
+		head = snprintf(out, cap,
+				"HTTP/1.1 %03d %s\r\n"
+				"Content-Type: text/plain; charset=utf-8\r\n"
+				"Content-Length: %zu\r\n"
+				"Connection: close\r\n"
+				"\r\n",
+				status, http_status_text(status), n);
+		if (head < 0 || (size_t)head + 2 >= cap)
+			return 0;
+		if ((size_t)head + n < cap)
+			break;
+		/* cut the reason; fewer Content-Length digits only help */
+		n = cap - 1 - (size_t)head;
+		body[n - 1] = '\n';
+	}
+	memcpy(out + head, body, n);
+	out[(size_t)head + n] = '\0';
 	return (size_t)head + n;
 }

@@ -49,7 +49,8 @@ struct resolver *resolver_new(struct loop *loop, const char *hosts_file,
 	}
 	if (n_servers == 0) {
 		/* servers and options from resolv.conf; the hosts file is
-		 * ours. No resolv.conf leaves evdns asking 127.0.0.1, as libc */
+		 * ours. No resolv.conf leaves evdns asking 127.0.0.1, as libc
+		 */
 		(void)evdns_base_resolv_conf_parse(
 			r->dns, DNS_OPTIONS_ALL & ~DNS_OPTION_HOSTSFILE,
 			"/etc/resolv.conf");
