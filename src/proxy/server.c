@@ -15,14 +15,15 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* How often the main thread checks whether draining workers are done. */
-#define SERVER_DRAIN_POLL_MS 100
+/* Sent by a worker thread to the main thread when its loop has ended. */
+#define SIGNAL_WORKER_STOPPED SIGUSR2
 
 static unsigned worker_count(const struct config *cfg)
 {
@@ -113,12 +114,10 @@ static void wait_for_signals(const struct config *cfg, struct worker **workers,
 	bool draining = false;
 
 	while (any_running(workers, n)) {
-		struct timespec poll = {0, SERVER_DRAIN_POLL_MS * 1000000L};
-		int sig = draining ? sigtimedwait(set, NULL, &poll)
-				   : sigwaitinfo(set, NULL);
+		int sig = sigwaitinfo(set, NULL);
 
-		if (sig < 0)
-			continue; /* EAGAIN (poll tick) or EINTR */
+		if (sig < 0 || sig == SIGNAL_WORKER_STOPPED)
+			continue; /* EINTR, or a worker ended: check them all */
 		if (sig == SIGTERM || sig == SIGINT) {
 			if (draining) {
 				log_info("second %s: closing every connection "
@@ -140,8 +139,14 @@ static void wait_for_signals(const struct config *cfg, struct worker **workers,
 	}
 }
 
+static void on_worker_stopped(void *arg)
+{
+	pthread_kill(*(pthread_t *)arg, SIGNAL_WORKER_STOPPED);
+}
+
 int server_run(const struct config *cfg, struct access_log *access_log)
 {
+	pthread_t main_thread = pthread_self();
 	unsigned n = worker_count(cfg);
 	int(*fds)[CONFIG_MAX_LISTEN] = calloc(n, sizeof(*fds));
 	struct worker **workers = calloc(n, sizeof(*workers));
@@ -163,6 +168,7 @@ int server_run(const struct config *cfg, struct access_log *access_log)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGNAL_WORKER_STOPPED);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by workers */
 
 	if (open_listeners(cfg, n, fds) < 0) {
@@ -178,6 +184,8 @@ int server_run(const struct config *cfg, struct access_log *access_log)
 			command_all(workers, i, WORKER_CMD_STOP);
 			goto join;
 		}
+		workers[i]->on_stopped = on_worker_stopped;
+		workers[i]->on_stopped_arg = &main_thread;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		int rc = worker_start(workers[i]);

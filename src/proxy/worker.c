@@ -78,6 +78,8 @@ static void *worker_main(void *arg)
 	if (loop_run(w->loop) < 0)
 		log_error("worker %u: event loop failed", w->id);
 	atomic_store(&w->running, false);
+	if (w->on_stopped != NULL)
+		w->on_stopped(w->on_stopped_arg);
 	return NULL;
 }
 

@@ -59,6 +59,8 @@ struct worker {
 	size_t n_live;
 
 	atomic_bool running;
+	void (*on_stopped)(void *arg); /* from the worker's thread, at exit */
+	void *on_stopped_arg;
 };
 
 /*

@@ -21,6 +21,7 @@ Main pieces:
 * ``send_raw``         -- send bytes, read an HTTP reply, check the close
 """
 
+import atexit
 import collections
 import hashlib
 import http.server
@@ -499,11 +500,25 @@ def parse_access_lines(text):
 # --------------------------------------------------------------------------
 
 
+_LIVE_PROXIES = []
+
+
+@atexit.register
+def _kill_leftover_proxies():
+    """Safety net if the test process ends without fixture teardown."""
+    for p in _LIVE_PROXIES:
+        if p.proc is not None and p.proc.poll() is None:
+            try:
+                os.kill(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 class Proxy:
     """A sluice process started with a generated config file."""
 
     def __init__(self, binary, workdir, directives, args=(), wait_listen=True,
-                 expect_listeners=None):
+                 expect_listeners=None, prefix=()):
         self.binary = binary
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -523,7 +538,9 @@ class Proxy:
         for k, v in directives:
             if k == "shutdown-grace":
                 self.grace = parse_duration(v)
-        self.args = [str(binary), "-c", str(self.config_path), *map(str, args)]
+        # prefix: a command that execs the rest in the same process, e.g.
+        # ["prlimit", "--nofile=64", "--"]; the PID stays sluice's
+        self.args = [*prefix, str(binary), "-c", str(self.config_path), *map(str, args)]
         self.proc = None
         self.addrs = []
         self.workers = None
@@ -550,6 +567,7 @@ class Proxy:
             start_new_session=True,  # own process group: SIGKILL fallback
         )
         self.pid = self.proc.pid
+        _LIVE_PROXIES.append(self)
         if wait_listen:
             self._wait_listening()
 
@@ -718,6 +736,8 @@ HOSTS_TEXT = """\
 127.0.0.1\texample.test  alias.example.test   # trailing comment
 
 ::1     v6.example.test
+127.0.0.1 dual.example.test
+::1 dual.example.test
 # 127.0.0.1 commented.example.test
 """
 
@@ -729,8 +749,9 @@ def hosts_file(tmp_path_factory):
     return p
 
 
-def default_directives(workdir, hosts_file):
+def default_directives(workdir, hosts_file, dns_server):
     return {
+        "dns": dns_server.addr,
         "listen": "127.0.0.1:0",
         "workers": "2",
         "connect-ports": "443 1024-65535",
@@ -745,7 +766,7 @@ def default_directives(workdir, hosts_file):
 
 
 @pytest.fixture
-def proxy_factory(sluice_bin, tmp_path, hosts_file):
+def proxy_factory(sluice_bin, tmp_path, hosts_file, dns_server):
     """start(**directives, listen=[...], args=[...]) -> Proxy.
 
     Keyword names use '_' for '-': connect_ports="443".  A value of None
@@ -753,10 +774,10 @@ def proxy_factory(sluice_bin, tmp_path, hosts_file):
     directive is repeatable)."""
     started = []
 
-    def start(args=(), wait_listen=True, expect_listeners=None, **kw):
+    def start(args=(), wait_listen=True, expect_listeners=None, prefix=(), **kw):
         workdir = tmp_path / f"proxy{len(started)}"
         workdir.mkdir()
-        d = default_directives(workdir, hosts_file)
+        d = default_directives(workdir, hosts_file, dns_server)
         for k, v in kw.items():
             d[k.replace("_", "-")] = v
         directives = []
@@ -768,7 +789,7 @@ def proxy_factory(sluice_bin, tmp_path, hosts_file):
             else:
                 directives.append((k, str(v)))
         p = Proxy(sluice_bin, workdir, directives, args, wait_listen=False,
-                  expect_listeners=expect_listeners)
+                  expect_listeners=expect_listeners, prefix=prefix)
         started.append(p)
         if wait_listen:
             p._wait_listening()
@@ -907,6 +928,10 @@ class Origin:
     def close(self):
         self.closed = True
         try:
+            self.ls.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        try:
             self.ls.close()
         except OSError:
             pass
@@ -947,11 +972,13 @@ def handler_echo(c, rec, origin):
     c.shutdown(socket.SHUT_WR)
 
 
-def make_collect_then_reply(reply_fn):
-    """Read until EOF, then send reply_fn(record) and close.
+def make_collect_then_reply(reply_fn, delay=0.0):
+    """Read until EOF, wait `delay` seconds, then send reply_fn(record) and
+    close.
 
     Receiving the reply proves the target saw EOF (half-close c->t) while
-    still being able to send."""
+    still being able to send; the delay catches a proxy that tears the
+    tunnel down shortly after the first EOF."""
     def handler(c, rec, origin):
         deadline = time.monotonic() + origin.conn_timeout
         for _ in range(10_000_000):
@@ -960,6 +987,8 @@ def make_collect_then_reply(reply_fn):
                 rec.saw_eof = True
                 break
             rec.add(chunk, origin.keep_limit)
+        if delay:
+            time.sleep(delay)
         data = reply_fn(rec)
         c.settimeout(max(0.1, deadline - time.monotonic()))
         c.sendall(data)
@@ -1233,3 +1262,67 @@ def run_curl(*args, timeout=30):
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         timeout=timeout, env=curl_env(),
     )
+
+
+# --------------------------------------------------------------------------
+# DNS: every proxy the tests start asks only this loopback responder (the
+# `dns` directive), never the machine's resolver. It answers NXDOMAIN to
+# every query and counts them.
+# --------------------------------------------------------------------------
+
+
+class NxdomainServer:
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.queries = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @property
+    def addr(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                q, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if len(q) < 12:
+                continue
+            i = 12  # the question: labels up to the root, then type, class
+            labels = []
+            while i < len(q) and q[i] != 0:
+                labels.append(q[i + 1:i + 1 + q[i]].decode("ascii", "replace"))
+                i += 1 + q[i]
+            end = i + 5
+            if end > len(q):
+                continue
+            self.queries.append(".".join(labels))
+            flags = 0x8000 | (q[2] & 0x01) << 8 | 0x0080 | 3  # QR RD RA NXDOMAIN
+            head = q[0:2] + flags.to_bytes(2, "big") + b"\x00\x01" + b"\x00" * 6
+            self.sock.sendto(head + q[12:end], peer)
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def dns_server():
+    srv = NxdomainServer()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def dns_nxdomain(dns_server):
+    """The loopback resolver every test proxy uses: NXDOMAIN for all."""
+    return dns_server

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from conftest import (
+    Head,
     connect_via,
     connect_via_full,
     exchange,
@@ -18,6 +19,7 @@ from conftest import (
     make_greet_then_collect,
     needs_ipv6,
     recv_exact,
+    recv_head,
     recv_until_eof,
     run_curl,
     sendall_bg,
@@ -60,7 +62,7 @@ def test_hosts_file_lookup_is_case_insensitive(proxy, echo_origin):
         assert exchange(sock, b"case", initial=leftover) == b"case"
 
 
-def test_hosts_file_commented_name_not_used(proxy, echo_origin):
+def test_hosts_file_commented_name_not_used(proxy, echo_origin, dns_nxdomain):
     # "commented.example.test" only appears in a comment of the hosts file,
     # and .test names are not resolvable otherwise.
     sock, status, _ = connect_via(proxy, f"commented.example.test:{echo_origin.port}")
@@ -208,7 +210,8 @@ def test_tls_client_hello_sent_with_connect_head(proxy, http_origin_factory, tls
 def test_half_close_client_to_target(proxy, origin_factory):
     """Client shutdown(SHUT_WR): target sees EOF, still sends, client gets it."""
     o = origin_factory(make_collect_then_reply(
-        lambda r: b"target saw EOF after %d bytes: " % r.received + bytes(r.data)))
+        lambda r: b"target saw EOF after %d bytes: " % r.received + bytes(r.data),
+        delay=0.5))
     sock, status, leftover = connect_via(proxy, o.target)
     client_port = sock.getsockname()[1]
     with sock:
@@ -233,7 +236,8 @@ def test_half_close_target_to_client(proxy, origin_factory):
         assert status == 200
         got = recv_until_eof(sock, initial=leftover)
         assert got == b"greeting then EOF"
-        # the write direction must still be open
+        # the write direction must still be open, also a little later
+        time.sleep(0.5)
         payload = os.urandom(300_000)
         sock.settimeout(10)
         sock.sendall(payload)
@@ -330,3 +334,123 @@ def test_curl_proxytunnel_ipv6_literal(proxy, http_origin_factory):
     assert cp.returncode == 0, cp.stderr
     assert cp.stdout == b"plain v6 via tunnel\n"
     assert o.paths == ["/v6"]
+
+
+# ---------------------------------------------------------------- EOF ordering
+
+
+def test_client_eof_after_big_upload_flushes_first(proxy, origin_factory):
+    """All buffered client data reaches a slow target before the EOF."""
+    def slow_start(c, rec, origin):
+        time.sleep(0.5)  # let the proxy buffer / block before we read
+        make_collect_then_reply(lambda r: r.sha.hexdigest().encode())(c, rec, origin)
+    o = origin_factory(slow_start)
+    data = os.urandom(8 << 20)
+    sock, status, leftover = connect_via(proxy, o.target)
+    client_port = sock.getsockname()[1]
+    with sock:
+        assert status == 200
+        sock.settimeout(30)
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        got = recv_until_eof(sock, timeout=30, initial=leftover)
+    assert got == hashlib.sha256(data).hexdigest().encode()
+    e = proxy.wait_access_for(client_port)
+    assert e.int("up") == len(data) and e.int("down") == 64, e
+
+
+def test_target_eof_after_big_download_flushes_first(proxy, origin_factory):
+    """All buffered target data reaches a slow client before the EOF."""
+    data = os.urandom(8 << 20)
+    o = origin_factory(make_greet_then_collect(data))
+    sock, status, leftover = connect_via(proxy, o.target)
+    with sock:
+        assert status == 200
+        time.sleep(0.5)  # target has sent everything and half-closed by now
+        got = recv_until_eof(sock, timeout=30, initial=leftover)
+        assert len(got) == len(data)
+        assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+        sock.sendall(b"thanks")
+        sock.shutdown(socket.SHUT_WR)
+        assert bytes(o.wait_done().data) == b"thanks"
+
+
+def test_client_eof_before_200(proxy, origin_factory):
+    """Head + data + shutdown(SHUT_WR) all before the tunnel is up: the data
+    and then the EOF still reach the target, and its answer comes back."""
+    o = origin_factory(make_collect_then_reply(lambda r: b"got:" + bytes(r.data), delay=0.2))
+    sock = tcp_connect(proxy.addr)
+    with sock:
+        sock.sendall(f"CONNECT {o.target} HTTP/1.1\r\nHost: {o.target}\r\n\r\n".encode()
+                     + b"early+eof")
+        sock.shutdown(socket.SHUT_WR)
+        raw, leftover = recv_head(sock)
+        assert Head(raw).status == 200
+        assert recv_until_eof(sock, initial=leftover) == b"got:early+eof"
+
+
+def test_target_closes_immediately(proxy, origin_factory):
+    o = origin_factory(lambda c, rec, origin: None)  # accept, then close
+    sock, status, leftover = connect_via(proxy, o.target)
+    client_port = sock.getsockname()[1]
+    with sock:
+        assert status == 200
+        assert recv_until_eof(sock, initial=leftover) == b""
+        sock.shutdown(socket.SHUT_WR)
+        assert wait_closed(sock) == b""
+    e = proxy.wait_access_for(client_port)
+    assert e.int("status") == 200 and e.int("up") == 0 and e.int("down") == 0, e
+
+
+def test_target_resets_connection(proxy, origin_factory, echo_origin):
+    """Target sends RST mid-tunnel: the client connection is closed too and
+    the proxy goes on serving."""
+    def rst_after_hello(c, rec, origin):
+        c.sendall(b"hello")
+        c.recv(100)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    o = origin_factory(rst_after_hello)
+    sock, status, leftover = connect_via(proxy, o.target)
+    client_port = sock.getsockname()[1]
+    with sock:
+        assert status == 200
+        assert recv_exact(sock, 5, initial=leftover) == b"hello"
+        sock.sendall(b"trigger")
+        wait_closed(sock)
+    e = proxy.wait_access_for(client_port)
+    assert e.int("status") == 200, e
+    sock, status, leftover = connect_via(proxy, echo_origin.target)
+    with sock:
+        assert status == 200
+        assert exchange(sock, b"next", initial=leftover) == b"next"
+
+
+@needs_ipv6
+@pytest.mark.parametrize("live", ["127.0.0.1", "::1"])
+def test_name_with_two_addresses_falls_back(proxy, origin_factory, live):
+    """dual.example.test has 127.0.0.1 and ::1 in the hosts file; only one
+    of them listens on the port (the other refuses): the tunnel still works,
+    whichever address the proxy tries first."""
+    o = origin_factory(handler_echo, host=live)
+    dead = "::1" if live == "127.0.0.1" else "127.0.0.1"
+    holder = socket.socket(socket.AF_INET6 if dead == "::1" else socket.AF_INET)
+    try:
+        holder.bind((dead, o.port))  # bound, not listening: refuses
+    except OSError:
+        holder.close()
+        pytest.skip(f"port {o.port} busy on {dead}")
+    with holder:
+        sock, status, leftover = connect_via(proxy, f"dual.example.test:{o.port}")
+        with sock:
+            assert status == 200
+            assert exchange(sock, b"fallback", initial=leftover) == b"fallback"
+
+
+def test_curl_https_via_http10_proxy(proxy_factory, http_origin_factory, tls_cert):
+    """curl --proxy1.0 sends 'CONNECT ... HTTP/1.0'."""
+    o = http_origin_factory(body=b"via 1.0 connect\n", tls=True)
+    p = proxy_factory(connect_ports=f"{o.port}")
+    cp = run_curl("--cacert", tls_cert[0], "--proxy1.0", p.url.replace("http://", ""),
+                  f"https://example.test:{o.port}/")
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout == b"via 1.0 connect\n"

@@ -13,11 +13,10 @@ from conftest import (
     expected_pattern,
     handler_hold,
     make_fast_sender,
-    tcp_connect,
 )
 
 SEND_TOTAL = 256 << 20     # what a fast origin would like to push
-SEND_SECONDS = 4.0         # bounded sending time
+SEND_SECONDS = 3.0         # bounded sending time
 MAX_GROWTH_KIB = 48 << 10  # 48 MiB
 
 

@@ -18,7 +18,6 @@ from conftest import (
     PATTERN_BLOCK,
     parse_access_lines,
     parse_duration,
-    recv_exact,
     recv_until_eof,
     run_curl,
     tcp_connect,

@@ -46,13 +46,15 @@ def test_idle_proxy_exits_0(proxy_factory, sig):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_graceful_shutdown_with_open_tunnel(proxy_factory, echo_origin, sig):
-    grace = 4.0
-    p = proxy_factory(shutdown_grace="4s")
+    grace = 3.0
+    p = proxy_factory(shutdown_grace="3s")
     sock, status, leftover = connect_via(p, echo_origin.target)
     client_port = sock.getsockname()[1]
     with sock:
         assert status == 200
         assert exchange(sock, b"before", initial=leftover) == b"before"
+        completed = len(b"before")  # bytes that went both ways for sure
+        attempted = completed       # bytes we sent at all
 
         t0 = time.monotonic()
         p.send_signal(sig)
@@ -69,12 +71,14 @@ def test_graceful_shutdown_with_open_tunnel(proxy_factory, echo_origin, sig):
             if time.monotonic() - t0 > grace + 10:
                 break
             msg = b"during grace %d" % n
+            attempted += len(msg)
             try:
                 got = exchange(sock, msg, timeout=grace + 10)
             except (AssertionError, ConnectionError, OSError):
                 closed_at = time.monotonic() - t0
                 break
             assert got == msg
+            completed += len(msg)
             last_ok = time.monotonic() - t0
             time.sleep(0.1)
         assert last_ok is not None, "no data relayed after the signal"
@@ -87,7 +91,9 @@ def test_graceful_shutdown_with_open_tunnel(proxy_factory, echo_origin, sig):
     assert p.stop() == []
     e = p.wait_access_for(client_port, timeout=1)
     assert e.fields.get("end") == "shutdown", e
-    assert e.int("up") == e.int("down"), e
+    # a ping may be in flight when the tunnel is cut: bounds, not equality
+    assert completed <= e.int("up") <= attempted, (e, completed, attempted)
+    assert completed <= e.int("down") <= e.int("up"), (e, completed, attempted)
 
 
 def test_shutdown_exits_early_when_tunnels_end(proxy_factory, echo_origin):

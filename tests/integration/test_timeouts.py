@@ -1,5 +1,6 @@
 """tunnel-idle-timeout."""
 
+import re
 import socket
 import time
 
@@ -26,6 +27,9 @@ def test_idle_tunnel_closed(proxy_factory, echo_origin):
     assert e.int("status") == 200, e
     assert e.fields.get("end") == "idle-timeout", e
     assert e.int("up") == 4 and e.int("down") == 4, e
+    # ms is the tunnel's duration: at least the 1 s of idleness
+    assert e.int("ms") >= 900, e
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", e.time), e
 
 
 def test_idle_timeout_after_half_close(proxy_factory, origin_factory):
