@@ -1,10 +1,11 @@
 /*
  * pump.c - see pump.h.
  *
- * The pump is a small state machine run by pump_step(): deliver what is
- * held (buffer, then pipe), else read more, else pass EOF on. Each step
- * leaves exactly one of the two watches active, which is the backpressure:
- * while the destination cannot take bytes, nobody reads the source.
+ * The pump is a small state machine run by pump_step(): send our prefix,
+ * deliver what is held (buffer, then pipe), else read more, else end. Each
+ * step leaves exactly one of the two watches active, which is the
+ * backpressure: while the destination cannot take bytes, nobody reads the
+ * source.
  */
 #include "net/pump.h"
 
@@ -15,14 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Steps per wake-up, so framers that eat bytes without output still yield */
+#define PUMP_STEPS_MAX 64
+
+#define FILL_EOF 2
+
 static void pump_step(struct pump *p);
 
-static void on_readable(void *arg)
-{
-	pump_step(arg);
-}
-
-static void on_writable(void *arg)
+static void on_ready(void *arg)
 {
 	pump_step(arg);
 }
@@ -39,8 +40,8 @@ int pump_init(struct pump *p, struct loop *loop, struct pipe_pool *pipes,
 	p->fn = fn;
 	p->arg = arg;
 	p->last_ms = loop_now_ms(loop);
-	p->readable = watch_new_read(loop, src, on_readable, p);
-	p->writable = watch_new_write(loop, dst, on_writable, p);
+	p->readable = watch_new_read(loop, src, on_ready, p);
+	p->writable = watch_new_write(loop, dst, on_ready, p);
 	if (p->readable == NULL || p->writable == NULL) {
 		pump_deinit(p);
 		return -ENOMEM;
@@ -48,26 +49,44 @@ int pump_init(struct pump *p, struct loop *loop, struct pipe_pool *pipes,
 	return 0;
 }
 
-int pump_preload(struct pump *p, const char *data, size_t len)
+void pump_set_length(struct pump *p, uint64_t n)
+{
+	p->framing = PUMP_LENGTH;
+	p->remaining = n;
+	p->msg_done = n == 0;
+}
+
+void pump_set_framer(struct pump *p, pump_framer_fn fn, void *arg)
+{
+	p->framing = PUMP_FRAMER;
+	p->framer = fn;
+	p->framer_arg = arg;
+	p->no_splice = true; /* the framer must see every byte */
+}
+
+static int append(char **dst, size_t *dst_len, const char *data, size_t len)
 {
 	char *nb;
 
 	if (len == 0)
 		return 0;
-	nb = realloc(p->buf, p->buf_len + len);
+	nb = realloc(*dst, *dst_len + len);
 	if (nb == NULL)
 		return -ENOMEM;
-	memcpy(nb + p->buf_len, data, len);
-	p->buf = nb;
-	p->buf_len += len;
+	memcpy(nb + *dst_len, data, len);
+	*dst = nb;
+	*dst_len += len;
 	return 0;
 }
 
-int pump_start(struct pump *p)
+int pump_prefix(struct pump *p, const char *data, size_t len)
 {
-	/* the first step may run into EAGAIN at once; let the loop drive it */
-	return p->buf_len > 0 ? watch_start(p->writable)
-			      : watch_start(p->readable);
+	return append(&p->prefix, &p->prefix_len, data, len);
+}
+
+int pump_preload(struct pump *p, const char *data, size_t len)
+{
+	return append(&p->buf, &p->buf_len, data, len);
 }
 
 static void drop_buf(struct pump *p)
@@ -75,6 +94,60 @@ static void drop_buf(struct pump *p)
 	free(p->buf);
 	p->buf = NULL;
 	p->buf_off = p->buf_len = 0;
+}
+
+/*
+ * Applies the framing to source bytes just taken in, p->buf[buf_off..
+ * buf_len): trims them to the message, keeps the rest as leftover.
+ * Returns 0 or -errno.
+ */
+static int take(struct pump *p)
+{
+	char *data = p->buf + p->buf_off;
+	size_t n = p->buf_len - p->buf_off;
+	size_t msg = n, out = n;
+
+	if (n == 0 || p->framing == PUMP_UNTIL_EOF)
+		return 0;
+	if (p->msg_done) {
+		msg = out = 0; /* everything is past the end */
+	} else if (p->framing == PUMP_LENGTH) {
+		if (msg > p->remaining)
+			msg = out = (size_t)p->remaining;
+		p->remaining -= msg;
+		p->msg_done = p->remaining == 0;
+	} else {
+		bool done = false;
+		long c = p->framer(p->framer_arg, data, n, &out, &done);
+		if (c < 0)
+			return (int)c;
+		msg = (size_t)c;
+		p->msg_done = done;
+	}
+	if (msg < n && append(&p->left, &p->left_len, data + msg, n - msg) < 0)
+		return -ENOMEM;
+	p->buf_len = p->buf_off + out;
+	if (p->buf_off == p->buf_len)
+		drop_buf(p);
+	return 0;
+}
+
+int pump_start(struct pump *p)
+{
+	int rc = take(p);
+
+	if (rc < 0)
+		return rc;
+	/* the writable watch also reports an empty message, from the loop */
+	if (p->prefix_len > 0 || p->buf_len > 0 || p->msg_done)
+		return watch_start(p->writable);
+	return watch_start(p->readable);
+}
+
+void pump_leftover(const struct pump *p, const char **data, size_t *len)
+{
+	*data = p->left;
+	*len = p->left_len;
 }
 
 static void release_pipe(struct pump *p)
@@ -93,6 +166,10 @@ void pump_deinit(struct pump *p)
 	p->readable = p->writable = NULL;
 	release_pipe(p);
 	drop_buf(p);
+	free(p->prefix);
+	free(p->left);
+	p->prefix = p->left = NULL;
+	p->prefix_len = p->prefix_off = p->left_len = 0;
 	p->pipes = NULL; /* bytes and last_ms stay readable */
 }
 
@@ -115,19 +192,39 @@ static void finish(struct pump *p, enum pump_event ev, int err)
 	p->fn(p->arg, p, ev, err); /* may free p: nothing after this */
 }
 
-/* 1 moved bytes, 0 would block, -errno failed. */
-static int deliver_buf(struct pump *p)
+/* send() what is left of data[*off..len); 1 progress, 0 blocked, -errno */
+static int send_some(struct pump *p, const char *data, size_t *off, size_t len)
 {
-	ssize_t n = send(p->dst, p->buf + p->buf_off, p->buf_len - p->buf_off,
+	ssize_t n = send(p->dst, data + *off, len - *off,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	p->buf_off += (size_t)n;
-	p->bytes += (uint64_t)n;
+	*off += (size_t)n;
+	return 1;
+}
+
+static int deliver_prefix(struct pump *p)
+{
+	int rc = send_some(p, p->prefix, &p->prefix_off, p->prefix_len);
+
+	if (rc > 0 && p->prefix_off == p->prefix_len) {
+		free(p->prefix);
+		p->prefix = NULL;
+		p->prefix_off = p->prefix_len = 0;
+	}
+	return rc;
+}
+
+static int deliver_buf(struct pump *p)
+{
+	size_t before = p->buf_off;
+	int rc = send_some(p, p->buf, &p->buf_off, p->buf_len);
+
+	p->bytes += p->buf_off - before;
 	if (p->buf_off == p->buf_len)
 		drop_buf(p);
-	return 1;
+	return rc;
 }
 
 static int deliver_pipe(struct pump *p)
@@ -144,48 +241,78 @@ static int deliver_pipe(struct pump *p)
 	return 1;
 }
 
-#define FILL_EOF 2
+/* How many source bytes one read may take. */
+static size_t read_size(const struct pump *p)
+{
+	if (p->framing == PUMP_LENGTH && p->remaining < PUMP_CHUNK_BYTES)
+		return (size_t)p->remaining;
+	return PUMP_CHUNK_BYTES;
+}
 
 /* 1 read bytes, 0 would block, FILL_EOF, else -errno. */
-static int fill(struct pump *p)
+static int fill_pipe(struct pump *p)
 {
 	ssize_t n;
+	int err;
 
-	if (!p->no_splice && p->pipe[0] < 0 &&
-	    pipe_pool_get(p->pipes, p->pipe) < 0)
-		p->pipe[0] = p->pipe[1] = -1; /* out of fds: copy this time */
-	if (!p->no_splice && p->pipe[0] >= 0) {
-		n = splice(p->src, NULL, p->pipe[1], NULL, PUMP_CHUNK_BYTES,
-			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n > 0) {
-			p->in_pipe = (size_t)n;
-			return 1;
-		}
-		if (n < 0 && errno == EINVAL) {
-			p->no_splice = true; /* fd type splice cannot serve */
-			release_pipe(p);
-		} else if (n == 0) {
-			release_pipe(p);
-			return FILL_EOF;
-		} else {
-			int err = errno;
-			release_pipe(p);
-			return err == EAGAIN || err == EINTR ? 0 : -err;
-		}
+	if (p->pipe[0] < 0 && pipe_pool_get(p->pipes, p->pipe) < 0) {
+		p->pipe[0] = p->pipe[1] = -1;
+		return -ENFILE; /* caller copies this time */
 	}
-	p->buf = malloc(PUMP_CHUNK_BYTES);
+	n = splice(p->src, NULL, p->pipe[1], NULL, read_size(p),
+		   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0) {
+		p->in_pipe = (size_t)n;
+		if (p->framing == PUMP_LENGTH) {
+			p->remaining -= (uint64_t)n;
+			p->msg_done = p->remaining == 0;
+		}
+		return 1;
+	}
+	err = n == 0 ? 0 : errno;
+	release_pipe(p);
+	if (n == 0)
+		return FILL_EOF;
+	if (err == EINVAL) {
+		p->no_splice = true; /* fd type splice cannot serve */
+		return -ENFILE;
+	}
+	return err == EAGAIN || err == EINTR ? 0 : -err;
+}
+
+static int fill_copy(struct pump *p)
+{
+	size_t want_bytes = read_size(p);
+	ssize_t n;
+	int err;
+
+	p->buf = malloc(want_bytes);
 	if (p->buf == NULL)
 		return -ENOMEM;
-	n = recv(p->src, p->buf, PUMP_CHUNK_BYTES, MSG_DONTWAIT);
+	n = recv(p->src, p->buf, want_bytes, MSG_DONTWAIT);
 	if (n <= 0) {
-		int err = errno;
+		err = errno;
 		drop_buf(p);
 		if (n == 0)
 			return FILL_EOF;
 		return err == EAGAIN || err == EINTR ? 0 : -err;
 	}
 	p->buf_len = (size_t)n;
-	return 1;
+	err = take(p);
+	return err < 0 ? err : 1;
+}
+
+static int fill(struct pump *p)
+{
+	int rc = -ENFILE;
+
+	if (!p->no_splice)
+		rc = fill_pipe(p);
+	if (rc == -ENFILE) /* no pipe to be had, or splice refused */
+		rc = fill_copy(p);
+	if (rc == FILL_EOF && p->framing != PUMP_UNTIL_EOF)
+		return -ECONNABORTED; /* the message was cut short */
+	return rc;
 }
 
 static void pump_step(struct pump *p)
@@ -193,9 +320,16 @@ static void pump_step(struct pump *p)
 	uint64_t start = p->bytes;
 	int rc;
 
-	while (p->bytes - start < PUMP_BUDGET_BYTES) {
-		if (p->buf_len > 0 || p->in_pipe > 0) {
-			rc = p->buf_len > 0 ? deliver_buf(p) : deliver_pipe(p);
+	for (int steps = 0;
+	     steps < PUMP_STEPS_MAX && p->bytes - start < PUMP_BUDGET_BYTES;
+	     steps++) {
+		if (p->prefix_len > 0 || p->buf_len > 0 || p->in_pipe > 0) {
+			if (p->prefix_len > 0)
+				rc = deliver_prefix(p);
+			else if (p->buf_len > 0)
+				rc = deliver_buf(p);
+			else
+				rc = deliver_pipe(p);
 			if (rc < 0) {
 				finish(p, PUMP_ERROR, rc);
 				return;
@@ -206,6 +340,10 @@ static void pump_step(struct pump *p)
 			}
 			p->last_ms = loop_now_ms(p->loop);
 			continue;
+		}
+		if (p->framing != PUMP_UNTIL_EOF && p->msg_done) {
+			finish(p, PUMP_DONE, 0); /* the message is through */
+			return;
 		}
 		if (p->src_eof) {
 			/* everything delivered: carry the half-close on */
@@ -229,5 +367,6 @@ static void pump_step(struct pump *p)
 		p->last_ms = loop_now_ms(p->loop);
 	}
 	/* budget spent: come back on the next loop turn */
-	want(p, p->buf_len > 0 || p->in_pipe > 0);
+	want(p, p->prefix_len > 0 || p->buf_len > 0 || p->in_pipe > 0 ||
+			p->msg_done);
 }

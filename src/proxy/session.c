@@ -75,7 +75,7 @@ void session_finish(struct session *s, const char *end)
 			.target = s->target,
 			.status = s->status,
 			.bytes_up = s->up.bytes,
-			.bytes_down = s->down.bytes - s->down_ours,
+			.bytes_down = s->down.bytes,
 			.duration_ms = now - s->start_ms,
 			.end = s->end,
 		};

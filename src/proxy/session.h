@@ -68,7 +68,6 @@ struct session {
 	struct pump up;	  /* client -> target */
 	struct pump down; /* target -> client */
 	bool up_done, down_done;
-	uint64_t down_ours; /* bytes of our own 200 sent through `down` */
 
 	char reply[512];
 	size_t reply_len, reply_off;

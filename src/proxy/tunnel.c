@@ -138,8 +138,6 @@ static int start_pumps(struct session *s)
 {
 	struct worker *w = s->worker;
 	size_t extra = s->head_len - s->head_used;
-	size_t ok_len = sizeof(HTTP1_CONNECT_OK) - 1;
-	ssize_t sent;
 
 	if (pump_init(&s->up, w->loop, &w->pipes, s->client_fd, s->target_fd,
 		      on_pump, s) < 0 ||
@@ -147,25 +145,13 @@ static int start_pumps(struct session *s)
 		      on_pump, s) < 0)
 		return -1;
 	/* bytes the client sent after its head, before our 200: first out */
-	if (pump_preload(&s->up, s->head + s->head_used, extra) < 0)
+	if (pump_preload(&s->up, s->head + s->head_used, extra) < 0 ||
+	    pump_prefix(&s->down, HTTP1_CONNECT_OK,
+			sizeof(HTTP1_CONNECT_OK) - 1) < 0)
 		return -1;
 	free(s->head);
 	s->head = NULL;
 	s->head_len = s->head_cap = s->head_used = 0;
-
-	sent = send(s->client_fd, HTTP1_CONNECT_OK, ok_len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (sent < 0 && errno != EAGAIN && errno != EINTR)
-		return -1;
-	if (sent < 0)
-		sent = 0;
-	if ((size_t)sent < ok_len) {
-		/* a full socket buffer: the rest goes first through `down` */
-		s->down_ours = ok_len - (size_t)sent;
-		if (pump_preload(&s->down, HTTP1_CONNECT_OK + sent,
-				 s->down_ours) < 0)
-			return -1;
-	}
 	if (pump_start(&s->up) < 0 || pump_start(&s->down) < 0)
 		return -1;
 	return 0;
