@@ -59,7 +59,7 @@ void session_finish(struct session *s, const char *end)
 
 	if (s->end == NULL)
 		s->end = end;
-	tunnel_release(s);
+	session_release_target(s);
 	watch_free(s->client_rd);
 	watch_free(s->client_wr);
 	watch_free(s->timer);
@@ -128,7 +128,7 @@ void session_reply_error(struct session *s, int status, const char *end,
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	log_debug("%s %s %s: %d %s", s->method, s->target, end, status, reason);
-	tunnel_release(s);
+	session_release_target(s);
 	s->status = status;
 	s->end = end;
 	s->end_ms = loop_now_ms(s->worker->loop);

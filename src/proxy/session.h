@@ -64,6 +64,7 @@ struct session {
 	uint16_t port;
 
 	struct resolve_query *query;
+	void (*on_connected)(struct session *s);
 	struct dial dial;
 	struct pump up;	  /* client -> target */
 	struct pump down; /* target -> client */
@@ -99,7 +100,14 @@ void tunnel_begin(struct session *s, const char *target, size_t target_len);
 /* tunnel.c: the session timer fired while tunnelling (idle check). */
 void tunnel_on_timer(struct session *s);
 
-/* tunnel.c: release what the tunnel holds (on any finish). */
-void tunnel_release(struct session *s);
+/*
+ * upstream.c: resolve and dial a's host and port; on success target_fd is
+ * set and on_connected runs; on failure the client gets 502/504.
+ */
+void upstream_connect(struct session *s, const struct authority *a,
+		      void (*on_connected)(struct session *s));
+
+/* upstream.c: release the query, dial, pumps and target socket. */
+void session_release_target(struct session *s);
 
 #endif

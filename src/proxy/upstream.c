@@ -1,0 +1,152 @@
+/*
+ * upstream.c - reaching the target of a request: resolve its name (or take
+ * an IP literal as it is), dial the addresses under connect-timeout, and
+ * hand the connected socket to the session's on_connected. Failures are
+ * answered here: 502 for an unknown name or a refused connection, 504 for
+ * a DNS or connect timeout.
+ *
+ * Owns the session's query, dial and target_fd until on_connected runs;
+ * session_release_target() undoes all of it, and the pumps, on any exit.
+ */
+#include "proxy/session.h"
+
+#include "config/config.h"
+#include "proxy/worker.h"
+#include "report/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+static void on_resolved(void *arg, enum resolve_status status,
+			const struct dial_addrs *addrs);
+static void on_dialled(void *arg, int fd, int err);
+
+static void dial(struct session *s, const struct dial_addrs *addrs)
+{
+	const struct config *cfg = s->worker->cfg;
+
+	s->state = SESSION_CONNECT;
+	if (dial_start(&s->dial, s->worker->loop, addrs,
+		       cfg->connect_timeout_ms, on_dialled, s) < 0)
+		session_reply_error(s, 500, "no-memory", "out of memory");
+}
+
+/* Builds the address of an IP literal target without asking DNS. */
+static int literal_addr(const struct authority *a, struct dial_addrs *addrs)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (a->host_len >= sizeof(text))
+		return -1;
+	memcpy(text, a->host, a->host_len);
+	text[a->host_len] = '\0';
+	memset(addrs, 0, sizeof(*addrs));
+	if (a->kind == AUTHORITY_IPV4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&addrs->addr[0];
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(a->port);
+		if (inet_pton(AF_INET, text, &s4->sin_addr) != 1)
+			return -1;
+		addrs->len[0] = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 =
+			(struct sockaddr_in6 *)&addrs->addr[0];
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		if (inet_pton(AF_INET6, text, &s6->sin6_addr) != 1)
+			return -1;
+		addrs->len[0] = sizeof(*s6);
+	}
+	addrs->n = 1;
+	return 0;
+}
+
+void upstream_connect(struct session *s, const struct authority *a,
+		      void (*on_connected)(struct session *s))
+{
+	struct dial_addrs addrs;
+
+	memcpy(s->host, a->host, a->host_len);
+	s->host[a->host_len] = '\0';
+	s->port = a->port;
+	s->on_connected = on_connected;
+	if (a->kind != AUTHORITY_NAME) {
+		if (literal_addr(a, &addrs) < 0) {
+			session_reply_error(s, 400, "bad-target",
+					    "bad target address %s", s->host);
+			return;
+		}
+		dial(s, &addrs);
+		return;
+	}
+	s->state = SESSION_RESOLVE;
+	s->query = resolve_start(s->worker->resolver, s->host, s->port,
+				 on_resolved, s);
+	if (s->query == NULL)
+		session_reply_error(s, 500, "no-memory", "out of memory");
+}
+
+static void on_resolved(void *arg, enum resolve_status status,
+			const struct dial_addrs *addrs)
+{
+	struct session *s = arg;
+
+	s->query = NULL;
+	switch (status) {
+	case RESOLVE_OK:
+		dial(s, addrs);
+		return;
+	case RESOLVE_TIMEOUT:
+		session_reply_error(s, 504, "dns-timeout",
+				    "DNS lookup of %s timed out", s->host);
+		return;
+	case RESOLVE_NO_NAME:
+		session_reply_error(s, 502, "unknown-host", "unknown host %s",
+				    s->host);
+		return;
+	case RESOLVE_FAILURE:
+		break;
+	}
+	session_reply_error(s, 502, "dns-failure", "DNS lookup of %s failed",
+			    s->host);
+}
+
+static void on_dialled(void *arg, int fd, int err)
+{
+	struct session *s = arg;
+
+	if (fd < 0) {
+		if (err == -ETIMEDOUT)
+			session_reply_error(
+				s, 504, "connect-timeout",
+				"connecting to %s port %u timed out", s->host,
+				s->port);
+		else
+			session_reply_error(
+				s, 502, "connect-failed",
+				"connecting to %s port %u failed: %s", s->host,
+				s->port, strerror(-err));
+		return;
+	}
+	s->target_fd = fd;
+	s->on_connected(s);
+}
+
+void session_release_target(struct session *s)
+{
+	if (s->query != NULL) {
+		resolve_cancel(s->query);
+		s->query = NULL;
+	}
+	if (s->state == SESSION_CONNECT)
+		dial_cancel(&s->dial);
+	pump_deinit(&s->up);
+	pump_deinit(&s->down);
+	if (s->target_fd >= 0) {
+		close(s->target_fd);
+		s->target_fd = -1;
+	}
+}
