@@ -44,6 +44,8 @@ static int set_log_level(struct config *, const struct directive_info *,
 
 static int set_dns(struct config *, const struct directive_info *, const char *,
 		   bool, char *);
+static int set_bool(struct config *, const struct directive_info *,
+		    const char *, bool, char *);
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -73,6 +75,17 @@ static const struct directive directives[] = {
 	  "on SIGTERM, how long open tunnels may go on before being closed",
 	  false},
 	 set_duration, FIELD(shutdown_grace_ms), 0, 3600000},
+	{{"response-timeout", "DURATION", "60s",
+	  "how long the origin may take to start its response; then 504",
+	  false},
+	 set_duration, FIELD(response_timeout_ms), 1, 3600000},
+	{{"keepalive-timeout", "DURATION", "60s",
+	  "close a client connection idle this long between requests", false},
+	 set_duration, FIELD(keepalive_timeout_ms), 1, 3600000},
+	{{"x-forwarded-for", "on|off", "off",
+	  "add the client's address to forwarded requests (off: privacy)",
+	  false},
+	 set_bool, FIELD(x_forwarded_for), 0, 0},
 	{{"access-log", "PATH|stderr|off", "stderr",
 	  "where to write one line per finished request or tunnel", false},
 	 set_path, FIELD(access_log), 0, 0},
@@ -310,6 +323,18 @@ static int set_path(struct config *cfg, const struct directive_info *d,
 	}
 	memcpy(FIELD_PTR(cfg, d, char), value, n + 1);
 	return 0;
+}
+
+static int set_bool(struct config *cfg, const struct directive_info *d,
+		    const char *value, bool reset, char *err)
+{
+	(void)reset;
+	if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+		*FIELD_PTR(cfg, d, bool) = value[1] == 'n';
+		return 0;
+	}
+	set_err(err, "%s: '%s' is not on or off", d->name, value);
+	return -1;
 }
 
 static int set_log_level(struct config *cfg, const struct directive_info *d,

@@ -49,6 +49,9 @@ struct config {
 	uint64_t tunnel_idle_timeout_ms;
 	uint64_t header_timeout_ms;
 	uint64_t shutdown_grace_ms;
+	uint64_t response_timeout_ms;
+	uint64_t keepalive_timeout_ms;
+	bool x_forwarded_for;
 	char access_log[CONFIG_PATH_MAX]; /* path, "stderr" or "off" */
 	enum log_level log_level;
 	char hosts_file[CONFIG_PATH_MAX];

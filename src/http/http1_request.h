@@ -34,6 +34,9 @@ enum http1_err {
 	HTTP1_ERR_TOO_MANY_FIELDS,
 	HTTP1_ERR_LINE_TOO_LONG,
 	HTTP1_ERR_HEAD_TOO_LARGE,
+	/* responses only (http1_response_head.h) */
+	HTTP1_ERR_STATUS_LINE, /* not "version SP status [SP reason]" */
+	HTTP1_ERR_STATUS,      /* status not three digits, or below 100 */
 };
 
 /* Empty lines (CRLF) ignored before a request line; more is an error. */
@@ -83,7 +86,10 @@ int http1_parse_request(const char *buf, size_t len, size_t prev_len,
 			struct http1_header *headers, struct http1_request *req,
 			struct http1_error *err);
 
-/* The status code an error is answered with (400, 414, 431 or 505). */
+/*
+ * The status code a request error is answered with (400, 414, 431 or 505).
+ * A response error is answered 502 whatever its code.
+ */
 int http1_err_status(enum http1_err code);
 
 /* A short English reason for an error code, for the response body. */

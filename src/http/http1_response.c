@@ -29,6 +29,8 @@ const char *http_status_text(int status)
 		return "Content Too Large";
 	case 414:
 		return "URI Too Long";
+	case 417:
+		return "Expectation Failed";
 	case 431:
 		return "Request Header Fields Too Large";
 	case 500:

@@ -53,6 +53,28 @@ void session_start(struct worker *w, int fd,
 	}
 }
 
+/* Writes the access-log line of the current request, once. */
+static void log_request(struct session *s)
+{
+	struct worker *w = s->worker;
+	uint64_t now = s->end_ms != 0 ? s->end_ms : loop_now_ms(w->loop);
+	struct access_entry e = {
+		.client = (const struct sockaddr *)&s->peer,
+		.method = s->method,
+		.target = s->target,
+		.status = s->status,
+		.bytes_up = s->up.bytes,
+		.bytes_down = s->down.bytes,
+		.duration_ms = now - s->start_ms,
+		.end = s->end,
+	};
+
+	if (s->status == 0)
+		return;
+	access_log_write(w->access_log, &e);
+	s->status = 0;
+}
+
 void session_finish(struct session *s, const char *end)
 {
 	struct worker *w = s->worker;
@@ -66,23 +88,65 @@ void session_finish(struct session *s, const char *end)
 	if (s->client_fd >= 0)
 		close(s->client_fd);
 	free(s->head);
-	if (s->status != 0) {
-		uint64_t now =
-			s->end_ms != 0 ? s->end_ms : loop_now_ms(w->loop);
-		struct access_entry e = {
-			.client = (const struct sockaddr *)&s->peer,
-			.method = s->method,
-			.target = s->target,
-			.status = s->status,
-			.bytes_up = s->up.bytes,
-			.bytes_down = s->down.bytes,
-			.duration_ms = now - s->start_ms,
-			.end = s->end,
-		};
-		access_log_write(w->access_log, &e);
-	}
+	log_request(s);
 	worker_session_unlinked(w, s);
 	pool_put(&w->sessions, s);
+}
+
+static void parse_head(struct session *s);
+
+int session_next_request(struct session *s, const char *data, size_t len)
+{
+	struct worker *w = s->worker;
+	char *head = malloc(len > SESSION_HEAD_INITIAL_BYTES
+				    ? len
+				    : SESSION_HEAD_INITIAL_BYTES);
+
+	if (head == NULL)
+		return -ENOMEM;
+	if (len > 0) /* data may live in what we release next */
+		memcpy(head, data, len);
+	s->end = "done";
+	log_request(s);
+	session_release_target(s);
+	free(s->head);
+	s->head = head;
+	s->head_cap = len > SESSION_HEAD_INITIAL_BYTES
+			      ? len
+			      : SESSION_HEAD_INITIAL_BYTES;
+	s->head_len = len;
+	s->head_seen = 0;
+	s->head_used = 0;
+	s->requests++;
+	s->end = NULL;
+	s->end_ms = 0;
+	s->start_ms = loop_now_ms(w->loop);
+	s->state = SESSION_READ_HEAD;
+	s->forwarding = false;
+	s->reused = s->retried = s->origin_reusable = false;
+	s->websocket = s->upgraded = false;
+	snprintf(s->method, sizeof(s->method), "-");
+	snprintf(s->target, sizeof(s->target), "-");
+	memset(&s->up, 0, sizeof(s->up));
+	memset(&s->down, 0, sizeof(s->down));
+	watch_stop(s->timer);
+	if (watch_start(s->client_rd) < 0 ||
+	    watch_start_timer(s->timer,
+			      len > 0 ? w->cfg->header_timeout_ms
+				      : w->cfg->keepalive_timeout_ms) < 0)
+		return -ENOMEM;
+	if (len > 0)
+		parse_head(s); /* a pipelined request is already here */
+	return 0;
+}
+
+void session_set_end_errno(struct session *s, const char *dir, int err)
+{
+	const char *name = strerrorname_np(-err);
+
+	snprintf(s->end_buf, sizeof(s->end_buf), "%s-%s", dir,
+		 name != NULL ? name : "error");
+	s->end = s->end_buf;
 }
 
 bool session_is_idle(const struct session *s)
@@ -174,10 +238,7 @@ static void dispatch(struct session *s, const struct http1_request *req)
 		tunnel_begin(s, req->target, req->target_len);
 		return;
 	}
-	session_reply_error(s, 501, "not-implemented",
-			    "method %s is not supported: sluice relays "
-			    "CONNECT only",
-			    s->method);
+	forward_begin(s, req);
 }
 
 static void parse_head(struct session *s)
@@ -284,6 +345,11 @@ static void on_timer(void *arg)
 
 	switch (s->state) {
 	case SESSION_READ_HEAD:
+		if (s->requests > 0 && s->head_len == 0) {
+			session_finish(s,
+				       "keepalive-timeout"); /* idle: quiet */
+			break;
+		}
 		session_reply_error(s, 408, "header-timeout",
 				    "request head not received in time");
 		break;
@@ -293,6 +359,10 @@ static void on_timer(void *arg)
 		break;
 	case SESSION_TUNNEL:
 		tunnel_on_timer(s);
+		break;
+	case SESSION_FORWARD:
+	case SESSION_RESPONSE:
+		forward_on_timer(s);
 		break;
 	default:
 		break;

@@ -15,11 +15,20 @@
 #include <sys/socket.h>
 
 #include "http/authority.h"
+#include "http/http1_chunked.h"
+#include "http/http1_framing.h"
+#include "http/http1_request.h"
 #include "net/dial.h"
 #include "net/pump.h"
 #include "net/resolve.h"
 
 struct worker;
+
+/* State of a chunked body's framer (forward.c). */
+struct chunk_framer {
+	struct http1_chunked dec;
+	bool strip; /* deliver the data only, without chunk framing */
+};
 
 /* Request-head limits (configurable with the HTTP forwarding work). */
 #define SESSION_HEAD_INITIAL_BYTES 4096
@@ -36,6 +45,8 @@ enum session_state {
 	SESSION_RESOLVE,
 	SESSION_CONNECT,
 	SESSION_TUNNEL,
+	SESSION_FORWARD,  /* request going to the origin, response awaited */
+	SESSION_RESPONSE, /* response relayed to the client */
 	SESSION_REPLY,
 	SESSION_LINGER,
 };
@@ -70,6 +81,28 @@ struct session {
 	struct pump down; /* target -> client */
 	bool up_done, down_done;
 
+	/* plain-HTTP forwarding (forward.c) */
+	bool forwarding;
+	unsigned requests; /* finished on this client connection */
+	char *req_out;	   /* the request head for the origin */
+	size_t req_out_len;
+	enum http1_body req_body;
+	uint64_t req_length;
+	int client_minor;
+	bool client_close; /* close the client after this response */
+	bool interim;	   /* the response being relayed is a 1xx */
+	struct watch *target_rd;
+	char *resp; /* the origin's response head */
+	size_t resp_len, resp_cap, resp_seen;
+	struct chunk_framer req_framer, resp_framer;
+	char origin_key[AUTHORITY_MAX_NAME + 8]; /* for the origin pool */
+	struct authority origin;		 /* host points into `host` */
+	bool reused;	      /* target_fd came from the pool */
+	bool retried;	      /* a stale pooled connection was replaced */
+	bool origin_reusable; /* the origin keeps the connection open */
+	bool websocket;	      /* the request asked for a WebSocket upgrade */
+	bool upgraded;	      /* after a 101: relaying as a tunnel */
+
 	char reply[512];
 	size_t reply_len, reply_off;
 	uint64_t linger_bytes;
@@ -93,6 +126,22 @@ void session_reply_error(struct session *s, int status, const char *end,
 
 /* For a draining worker: close the session now if it is idle. */
 bool session_is_idle(const struct session *s);
+
+/* For the access log: "up-ECONNRESET" and the like. */
+void session_set_end_errno(struct session *s, const char *dir, int err);
+
+/*
+ * After a finished exchange on a kept-alive connection: logs it, releases
+ * the target, and reads the next request, starting with the len bytes at
+ * data (already received). Returns 0 or -ENOMEM.
+ */
+int session_next_request(struct session *s, const char *data, size_t len);
+
+/* forward.c: take over a parsed request that is not CONNECT. */
+void forward_begin(struct session *s, const struct http1_request *req);
+void forward_connected(struct session *s);
+void forward_on_timer(struct session *s);
+void forward_release(struct session *s);
 
 /* tunnel.c: take over a parsed CONNECT request. */
 void tunnel_begin(struct session *s, const char *target, size_t target_len);

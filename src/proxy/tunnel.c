@@ -100,21 +100,12 @@ void tunnel_on_timer(struct session *s)
 		session_finish(s, "no-memory");
 }
 
-static void set_end_errno(struct session *s, const char *dir, int err)
-{
-	const char *name = strerrorname_np(-err);
-
-	snprintf(s->end_buf, sizeof(s->end_buf), "%s-%s", dir,
-		 name != NULL ? name : "error");
-	s->end = s->end_buf;
-}
-
 static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err)
 {
 	struct session *s = arg;
 
 	if (ev == PUMP_ERROR) {
-		set_end_errno(s, p == &s->up ? "up" : "down", err);
+		session_set_end_errno(s, p == &s->up ? "up" : "down", err);
 		session_finish(s, s->end);
 		return;
 	}

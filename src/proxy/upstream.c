@@ -143,8 +143,10 @@ void session_release_target(struct session *s)
 	}
 	if (s->state == SESSION_CONNECT)
 		dial_cancel(&s->dial);
+	forward_release(s);
 	pump_deinit(&s->up);
 	pump_deinit(&s->down);
+	s->up_done = s->down_done = false;
 	if (s->target_fd >= 0) {
 		close(s->target_fd);
 		s->target_fd = -1;

@@ -35,6 +35,8 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 	pool_init(&w->sessions, sizeof(struct session), WORKER_SESSION_CACHE);
 	pipe_pool_init(&w->pipes);
 	w->loop = loop_new();
+	if (w->loop != NULL)
+		origin_pool_init(&w->origins, w->loop);
 	if (w->loop == NULL || pipe2(w->ctl_fd, O_NONBLOCK | O_CLOEXEC) < 0)
 		goto fail;
 	struct sockaddr_storage dns[CONFIG_MAX_DNS];
@@ -58,6 +60,10 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 			goto fail;
 		w->listen_fd[i] = listen_fds[i];
 		w->n_listen++;
+		socklen_t len;
+		if (listener_local_addr(listen_fds[i], &w->addrs[w->n_addrs],
+					&len) == 0)
+			w->n_addrs++;
 		if (watch_start(w->accepting[i]) < 0)
 			goto fail;
 	}
@@ -132,6 +138,8 @@ void worker_join_free(struct worker *w)
 		pthread_join(w->thread, NULL);
 	finish_all(w, false);
 	close_listeners(w);
+	if (w->loop != NULL)
+		origin_pool_deinit(&w->origins);
 	watch_free(w->ctl);
 	watch_free(w->backoff);
 	watch_free(w->grace);

@@ -17,6 +17,7 @@
 #include "net/loop.h"
 #include "net/pipe_pool.h"
 #include "net/resolve.h"
+#include "proxy/origin_pool.h"
 
 struct session;
 struct access_log;
@@ -43,10 +44,13 @@ struct worker {
 	struct resolver *resolver;
 	struct pipe_pool pipes;
 	struct pool sessions;
+	struct origin_pool origins; /* idle connections to origins */
 
 	int listen_fd[CONFIG_MAX_LISTEN];
 	struct watch *accepting[CONFIG_MAX_LISTEN];
 	size_t n_listen;
+	struct sockaddr_storage addrs[CONFIG_MAX_LISTEN]; /* as bound */
+	size_t n_addrs;
 	struct watch *backoff; /* accept paused until it fires */
 	uint64_t backoff_ms;
 

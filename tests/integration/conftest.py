@@ -1326,3 +1326,676 @@ def dns_server():
 def dns_nxdomain(dns_server):
     """The loopback resolver every test proxy uses: NXDOMAIN for all."""
     return dns_server
+
+
+# ==========================================================================
+# Plain-HTTP forwarding (tests/integration/test_forward*.py)
+#
+# * ``raw_http_origin``  -- factory of raw-socket HTTP/1.1 origins that record
+#                           the exact bytes of every request they receive
+#                           (RawRequest: raw head, raw body, decoded body) and
+#                           answer with respond(req, ctx)
+# * ``http_response``    -- build a response (Content-Length, chunked, close)
+# * ``http_request``     -- build a request
+# * ``HttpClient``       -- a client connection to the proxy that reads
+#                           responses by their framing (keep-alive, pipelining)
+# ==========================================================================
+
+CRLF = b"\r\n"
+HOP_BY_HOP = ("connection", "proxy-connection", "keep-alive", "te", "trailer",
+              "upgrade", "proxy-authorization", "proxy-authenticate")
+
+
+def _header_get(headers, name):
+    """Values of every field called name (case-insensitive), joined by ", ";
+    None if there is none."""
+    vals = [v for k, v in headers if k.lower() == name.lower()]
+    if not vals:
+        return None
+    return ", ".join(vals)
+
+
+def _tokens(value):
+    if value is None:
+        return []
+    return [t.strip().lower() for t in value.split(",") if t.strip()]
+
+
+class RawRequest:
+    """One request as an origin received it.
+
+    raw_head: the head bytes including the final CRLFCRLF; raw_body: the
+    body bytes exactly as framed (chunk sizes and all); body: the payload.
+    headers: [(name as sent, value without surrounding OWS)]."""
+
+    def __init__(self, raw_head, conn_index, index_in_conn):
+        self.raw_head = bytes(raw_head)
+        self.conn_index = conn_index
+        self.index_in_conn = index_in_conn
+        self.raw_body = b""
+        self.body = b""
+        self.trailers = []
+        self.framing = "none"
+        self.framing_error = None
+        self.malformed = []
+        text = self.raw_head[:-4].decode("latin-1")
+        lines = text.split("\r\n")
+        self.request_line = lines[0]
+        parts = self.request_line.split(" ")
+        if len(parts) == 3:
+            self.method, self.target, self.version = parts
+        else:
+            self.method = self.target = self.version = None
+            self.malformed.append(self.request_line)
+        self.headers = []
+        for line in lines[1:]:
+            if "\n" in line or "\r" in line:
+                self.malformed.append(line)
+            if ":" not in line:
+                self.malformed.append(line)
+                self.headers.append((line, None))
+                continue
+            k, v = line.split(":", 1)
+            self.headers.append((k, v.strip(" \t")))
+
+    @property
+    def raw(self):
+        return self.raw_head + self.raw_body
+
+    def get(self, name):
+        return _header_get(self.headers, name)
+
+    def values(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def names(self):
+        return [k.lower() for k, _ in self.headers]
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.body).hexdigest()
+
+    def __repr__(self):
+        return f"RawRequest({self.raw_head!r}, body={self.body[:200]!r})"
+
+
+class _OriginReader:
+    """Buffered reads from an origin-side socket, recorded in rec.data."""
+
+    def __init__(self, sock, rec, origin, deadline):
+        self.sock = sock
+        self.rec = rec
+        self.origin = origin
+        self.deadline = deadline
+        self.buf = bytearray()
+        self.eof = False
+
+    def fill(self):
+        if self.eof:
+            return False
+        chunk = _deadline_recv(self.sock, self.deadline, 1 << 20)
+        if not chunk:
+            self.eof = True
+            self.rec.saw_eof = True
+            return False
+        self.rec.add(chunk, self.origin.keep_limit)
+        self.buf += chunk
+        return True
+
+    def read_until(self, delim, limit):
+        """Bytes up to and including delim; None on EOF (partial kept)."""
+        start = 0
+        for _ in range(10_000_000):
+            i = self.buf.find(delim, start)
+            if i >= 0:
+                out = bytes(self.buf[:i + len(delim)])
+                del self.buf[:i + len(delim)]
+                return out
+            if len(self.buf) > limit:
+                raise ValueError(f"no {delim!r} within {limit} bytes")
+            start = max(0, len(self.buf) - len(delim) + 1)
+            if not self.fill():
+                return None
+        raise ValueError("read_until: too many iterations")
+
+    def read_n(self, n):
+        for _ in range(10_000_000):
+            if len(self.buf) >= n:
+                out = bytes(self.buf[:n])
+                del self.buf[:n]
+                return out
+            if not self.fill():
+                return None
+        raise ValueError("read_n: too many iterations")
+
+
+HEX_DIGITS = set(b"0123456789abcdefABCDEF")
+
+
+def _origin_read_body(reader, req):
+    """Read the request body by its framing; sets req.raw_body/body/framing.
+
+    Strict about chunked syntax: a defect is recorded in req.framing_error
+    (and the connection is not read further)."""
+    te = req.get("transfer-encoding")
+    cl = req.get("content-length")
+    if te is not None:
+        req.framing = "chunked"
+        if _tokens(te)[-1:] != ["chunked"]:
+            req.framing_error = f"Transfer-Encoding {te!r} reached the origin"
+            return False
+        raw = bytearray()
+        body = bytearray()
+        for _ in range(1_000_000):
+            line = reader.read_until(CRLF, 4096)
+            if line is None:
+                req.framing_error = "EOF in chunked body"
+                req.raw_body, req.body = bytes(raw), bytes(body)
+                return False
+            raw += line
+            size_s = line[:-2].split(b";", 1)[0]
+            if not size_s or not set(size_s) <= HEX_DIGITS or len(size_s) > 16 \
+                    or b"\n" in line[:-2]:
+                req.framing_error = f"bad chunk-size line {line!r}"
+                req.raw_body, req.body = bytes(raw), bytes(body)
+                return False
+            size = int(size_s, 16)
+            if size == 0:
+                for _ in range(1000):
+                    t = reader.read_until(CRLF, 65536)
+                    if t is None:
+                        req.framing_error = "EOF in trailer section"
+                        req.raw_body, req.body = bytes(raw), bytes(body)
+                        return False
+                    raw += t
+                    if t == CRLF:
+                        break
+                    req.trailers.append(t[:-2].decode("latin-1"))
+                break
+            data = reader.read_n(size + 2)
+            if data is None:
+                req.framing_error = "EOF in chunk data"
+                req.raw_body, req.body = bytes(raw), bytes(body)
+                return False
+            raw += data
+            if data[-2:] != CRLF:
+                req.framing_error = "chunk data not followed by CRLF"
+                req.raw_body, req.body = bytes(raw), bytes(body)
+                return False
+            body += data[:-2]
+        req.raw_body, req.body = bytes(raw), bytes(body)
+        return True
+    if cl is not None:
+        req.framing = "length"
+        if not cl.isdigit():
+            req.framing_error = f"Content-Length {cl!r} reached the origin"
+            return False
+        data = reader.read_n(int(cl))
+        if data is None:
+            req.framing_error = "EOF in Content-Length body"
+            req.raw_body = req.body = bytes(reader.buf)
+            return False
+        req.raw_body = req.body = data
+        return True
+    return True
+
+
+class OriginCtx:
+    """What a responder gets besides the request."""
+
+    def __init__(self, sock, rec, origin, reader):
+        self.sock = sock
+        self.rec = rec
+        self.origin = origin
+        self.reader = reader
+        self.close = False  # set by the responder: close after this reply
+
+    def send(self, data):
+        self.sock.settimeout(max(0.1, self.reader.deadline - time.monotonic()))
+        self.sock.sendall(data)
+        self.rec.sent += len(data)
+
+
+def http_response(status=200, body=b"", headers=(), reason=None,
+                  version="HTTP/1.1", framing="length", chunks=None,
+                  trailers=()):
+    """A response: framing "length" (Content-Length), "chunked" (body split
+    into `chunks` sizes, or one chunk), "close" (no length: the caller
+    closes), or "none" (no framing field and no body, for 1xx/204/304).
+
+    headers: [(name, value)] or raw b"Name: value" lines."""
+    if reason is None:
+        reason = {100: "Continue", 101: "Switching Protocols", 103: "Early Hints",
+                  200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified",
+                  404: "Not Found", 407: "Proxy Authentication Required",
+                  500: "Internal Server Error"}.get(status, "Whatever")
+    out = bytearray(f"{version} {status} {reason}\r\n".encode("latin-1"))
+    for h in headers:
+        if isinstance(h, (bytes, bytearray)):
+            out += bytes(h) + CRLF
+        else:
+            out += f"{h[0]}: {h[1]}\r\n".encode("latin-1")
+    if framing == "length":
+        out += f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    elif framing == "chunked":
+        out += b"Transfer-Encoding: chunked\r\n\r\n" + chunk_encode(body, chunks, trailers)
+    elif framing in ("close", "none"):
+        out += CRLF + body
+    else:
+        raise ValueError(framing)
+    return bytes(out)
+
+
+def chunk_encode(body, sizes=None, trailers=(), ext=b""):
+    """Chunked coding of body; sizes: list of chunk sizes (cycled)."""
+    out = bytearray()
+    pos = 0
+    sizes = list(sizes) if sizes else [max(1, len(body))]
+    i = 0
+    for _ in range(len(body) + 2):
+        if pos >= len(body):
+            break
+        n = min(sizes[i % len(sizes)], len(body) - pos)
+        i += 1
+        out += f"{n:x}".encode() + ext + CRLF + body[pos:pos + n] + CRLF
+        pos += n
+    out += b"0\r\n"
+    for t in trailers:
+        out += t + CRLF if isinstance(t, bytes) else f"{t[0]}: {t[1]}\r\n".encode()
+    out += CRLF
+    return bytes(out)
+
+
+def respond_info(req, ctx):
+    """Default responder: 200 whose body names the request and its body."""
+    body = (f"{req.method} {req.target} n={len(req.body)} "
+            f"sha={req.sha256}").encode("latin-1")
+    return http_response(200, body, [("X-Origin-Conn", str(req.conn_index)),
+                                     ("X-Origin-Req", str(req.index_in_conn))])
+
+
+def info_body(method, target, body=b""):
+    return (f"{method} {target} n={len(body)} "
+            f"sha={hashlib.sha256(body).hexdigest()}").encode("latin-1")
+
+
+class RawHttpOrigin(Origin):
+    """An HTTP/1.1 origin on a raw socket.
+
+    respond(req, ctx) returns the bytes to send (or None if it sent them
+    itself through ctx.send); ctx.close = True closes after the reply.
+    expect_100: "send" answers `Expect: 100-continue` with a 100 before
+    reading the body, "ignore" does not. read_body=False calls respond right
+    after the head (the responder may then read or ignore the body).
+    Every request received is in .requests (arrival order) and per
+    connection in record.requests; the raw bytes of a connection are in
+    record.data."""
+
+    def __init__(self, respond=None, host="127.0.0.1", expect_100="send",
+                 read_body=True, max_requests=1000, conn_timeout=30.0, **kw):
+        self.respond = respond or respond_info
+        self.expect_100 = expect_100
+        self.read_body = read_body
+        self.max_requests = max_requests
+        self.requests = []
+        self.req_cond = threading.Condition()
+        super().__init__(self._handle, host=host, conn_timeout=conn_timeout, **kw)
+
+    @property
+    def authority(self):
+        """example.test:PORT (example.test is 127.0.0.1 in the hosts file)."""
+        if self.host == "127.0.0.1":
+            return f"example.test:{self.port}"
+        return fmt_hostport(self.host, self.port)
+
+    def url(self, path="/"):
+        return f"http://{self.authority}{path}"
+
+    def _handle(self, c, rec, origin):
+        rec.requests = []
+        rec.close_reason = None
+        with self.lock:
+            conn_index = self.records.index(rec)
+        deadline = time.monotonic() + self.conn_timeout
+        reader = _OriginReader(c, rec, self, deadline)
+        for i in range(self.max_requests):
+            try:
+                head = reader.read_until(b"\r\n\r\n", 1 << 20)
+            except ValueError as e:
+                rec.close_reason = f"bad head: {e}"
+                return
+            if head is None:
+                rec.close_reason = "eof" if not reader.buf else "eof-in-head"
+                return
+            req = RawRequest(head, conn_index, i)
+            rec.requests.append(req)
+            with self.req_cond:
+                self.requests.append(req)
+                self.req_cond.notify_all()
+            ctx = OriginCtx(c, rec, self, reader)
+            if self.read_body:
+                expect = (req.get("expect") or "").lower()
+                if self.expect_100 == "send" and expect == "100-continue":
+                    ctx.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+                if not _origin_read_body(reader, req):
+                    rec.close_reason = f"framing: {req.framing_error}"
+                    return
+            out = self.respond(req, ctx)
+            if out:
+                ctx.send(out)
+            if ctx.close:
+                rec.close_reason = "responder"
+                try:
+                    c.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                # drain briefly so the peer sees FIN, not RST
+                for _ in range(100):
+                    try:
+                        if not _deadline_recv(c, min(deadline, time.monotonic() + 2)):
+                            break
+                    except (OSError, TimeoutError):
+                        break
+                return
+        rec.close_reason = "max-requests"
+
+    def wait_requests(self, n, timeout=IO_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        with self.req_cond:
+            for _ in range(100000):
+                if len(self.requests) >= n:
+                    return list(self.requests)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.req_cond.wait(left)
+        raise AssertionError(f"origin got {len(self.requests)} requests, expected {n}: "
+                             f"{self.requests!r}")
+
+    def all_bytes(self):
+        with self.lock:
+            return b"".join(bytes(r.data) for r in self.records)
+
+
+@pytest.fixture
+def raw_http_origin(origin_factory):
+    """make(respond=None, host="127.0.0.1", **kw) -> RawHttpOrigin."""
+    made = []
+
+    def make(respond=None, host="127.0.0.1", **kw):
+        o = RawHttpOrigin(respond, host=host, **kw)
+        made.append(o)
+        return o
+
+    yield make
+    for o in made:
+        o.close()
+
+
+def http_request(method, target, headers=None, body=b"", version="HTTP/1.1",
+                 host=True):
+    """A request head (+ body). headers: [(name, value)] or raw byte lines.
+
+    host=True adds `Host: <authority of target>` first for an absolute
+    target; a string sets it; False/None sends none."""
+    out = bytearray(f"{method} {target} {version}\r\n".encode("latin-1"))
+    if host is True:
+        m = re.match(r"^[a-zA-Z]+://([^/?#]*)", target)
+        host = m.group(1) if m else None
+    if host:
+        out += f"Host: {host}\r\n".encode("latin-1")
+    for h in headers or ():
+        if isinstance(h, (bytes, bytearray)):
+            out += bytes(h) + CRLF
+        else:
+            out += f"{h[0]}: {h[1]}\r\n".encode("latin-1")
+    out += CRLF
+    return bytes(out) + body
+
+
+class HttpResponse:
+    def __init__(self, raw_head):
+        self.raw_head = raw_head  # including the final CRLFCRLF
+        text = raw_head[:-4].decode("latin-1")
+        lines = text.split("\r\n")
+        self.status_line = lines[0]
+        m = re.match(r"^(HTTP/\d\.\d) (\d{3}) ?(.*)$", self.status_line)
+        assert m, f"bad status line {self.status_line!r} in {raw_head!r}"
+        self.version = m.group(1)
+        self.status = int(m.group(2))
+        self.reason = m.group(3)
+        self.headers = []
+        for line in lines[1:]:
+            assert ":" in line and "\n" not in line and "\r" not in line, \
+                f"bad header line {line!r} in {raw_head!r}"
+            k, v = line.split(":", 1)
+            assert k == k.strip() and k, f"bad field name in {line!r}"
+            self.headers.append((k, v.strip(" \t")))
+        self.body = b""
+        self.raw_body = b""
+        self.framing = None
+        self.trailers = []
+        self.interim = []   # 1xx responses that came before this one
+        self.closed_after = None  # set by HttpClient.read_response(expect_close)
+
+    def get(self, name):
+        return _header_get(self.headers, name)
+
+    def values(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def names(self):
+        return [k.lower() for k, _ in self.headers]
+
+    def connection_tokens(self):
+        return _tokens(self.get("connection"))
+
+    @property
+    def says_close(self):
+        return "close" in self.connection_tokens()
+
+    def __repr__(self):
+        return f"HttpResponse({self.raw_head!r}, body={self.body[:300]!r})"
+
+
+class HttpClient:
+    """One client connection to the proxy; reads responses by framing."""
+
+    def __init__(self, addr, timeout=IO_TIMEOUT):
+        self.sock = tcp_connect(addr, timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout = timeout
+        self.buf = bytearray()
+        self.eof = False
+        self.reset = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, data):
+        self.sock.settimeout(self.timeout)
+        self.sock.sendall(data)
+
+    def request(self, method, target, headers=None, body=b"", version="HTTP/1.1",
+                host=True):
+        self.send(http_request(method, target, headers, body, version, host))
+
+    def _fill(self, deadline):
+        if self.eof:
+            return False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"timeout reading from proxy; have {bytes(self.buf[:500])!r}")
+        self.sock.settimeout(left)
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except socket.timeout:
+            raise AssertionError(f"timeout reading from proxy; have {bytes(self.buf[:500])!r}")
+        except ConnectionResetError:
+            self.eof = self.reset = True
+            return False
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def _until(self, delim, deadline, limit, what):
+        for _ in range(10_000_000):
+            i = self.buf.find(delim)
+            if i >= 0:
+                out = bytes(self.buf[:i + len(delim)])
+                del self.buf[:i + len(delim)]
+                return out
+            assert len(self.buf) <= limit, f"{what}: over {limit} bytes: {bytes(self.buf[:300])!r}"
+            if not self._fill(deadline):
+                raise AssertionError(f"EOF in {what}; have {bytes(self.buf[:500])!r}")
+        raise AssertionError("too many iterations")
+
+    def _n(self, n, deadline, what):
+        for _ in range(10_000_000):
+            if len(self.buf) >= n:
+                out = bytes(self.buf[:n])
+                del self.buf[:n]
+                return out
+            if not self._fill(deadline):
+                raise AssertionError(f"EOF in {what}: {len(self.buf)} of {n} bytes")
+        raise AssertionError("too many iterations")
+
+    def read_response(self, method="GET", timeout=None, skip_1xx=True,
+                      client_version="HTTP/1.1"):
+        """Read one response (by RFC 9112 §6.3 framing); 1xx other than 101
+        are collected in .interim and skipped."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        interim = []
+        for _ in range(100):
+            head = self._until(b"\r\n\r\n", deadline, 1 << 17, "response head")
+            r = HttpResponse(head)
+            if 100 <= r.status < 200 and r.status != 101 and skip_1xx:
+                interim.append(r)
+                continue
+            r.interim = interim
+            break
+        else:
+            raise AssertionError("more than 100 interim responses")
+        te = r.get("transfer-encoding")
+        cl = r.get("content-length")
+        if method == "HEAD" or 100 <= r.status < 200 or r.status in (204, 304):
+            r.framing = "none"
+        elif te is not None:
+            assert _tokens(te)[-1:] == ["chunked"], f"response TE {te!r}: {r!r}"
+            assert cl is None, f"response with both Transfer-Encoding and Content-Length: {r!r}"
+            r.framing = "chunked"
+            raw = bytearray()
+            body = bytearray()
+            for _ in range(10_000_000):
+                line = self._until(CRLF, deadline, 4096, "chunk-size line")
+                raw += line
+                size_s = line[:-2].split(b";", 1)[0]
+                assert size_s and set(size_s) <= HEX_DIGITS, f"bad chunk line {line!r}"
+                size = int(size_s, 16)
+                if size == 0:
+                    for _ in range(1000):
+                        t = self._until(CRLF, deadline, 65536, "trailer")
+                        raw += t
+                        if t == CRLF:
+                            break
+                        r.trailers.append(t[:-2].decode("latin-1"))
+                    break
+                data = self._n(size + 2, deadline, "chunk data")
+                assert data[-2:] == CRLF, f"chunk data not followed by CRLF: {data[-10:]!r}"
+                raw += data
+                body += data[:-2]
+            r.raw_body, r.body = bytes(raw), bytes(body)
+        elif cl is not None:
+            assert re.fullmatch(r"\d+", cl), f"bad Content-Length {cl!r} from the proxy"
+            r.framing = "length"
+            r.body = r.raw_body = self._n(int(cl), deadline, "response body")
+        else:
+            r.framing = "close"
+            for _ in range(10_000_000):
+                if not self._fill(deadline):
+                    break
+                assert len(self.buf) <= 1 << 28, "close-delimited body too large"
+            r.body = r.raw_body = bytes(self.buf)
+            self.buf.clear()
+            r.closed_after = True
+        return r
+
+    def wait_closed(self, timeout=None):
+        """True when the proxy closes (EOF/RST) with no further bytes.
+
+        Raises if bytes arrive or it is still open at timeout."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        for _ in range(100000):
+            if self.buf:
+                raise AssertionError(f"unexpected bytes after the response: {bytes(self.buf[:300])!r}")
+            if self.eof:
+                return True
+            self._fill(deadline)
+        raise AssertionError("too many iterations")
+
+    def expect_close(self, r, timeout=None):
+        """The proxy closes after r, and r said `Connection: close`."""
+        self.wait_closed(timeout)
+        assert r.says_close, f"proxy closed after a response without Connection: close: {r!r}"
+
+
+def assert_upstream(req, method, path, authority, expect_headers=(), via="1.1 sluice",
+                    version=None):
+    """What the origin received: request line, Host, Via, and the end-to-end
+    fields in order.
+
+    expect_headers: [(name, value)] every other field, in order, exactly
+    (name case preserved). A `Connection: close` or `Connection: keep-alive`
+    that sluice adds for its own upstream connection is tolerated; nothing
+    else."""
+    assert not req.malformed, f"malformed head reached the origin: {req.malformed} in {req!r}"
+    assert b"\n" not in req.raw_head.replace(b"\r\n", b""), f"bare LF upstream: {req!r}"
+    assert b"\r" not in req.raw_head.replace(b"\r\n", b""), f"bare CR upstream: {req!r}"
+    assert req.method == method, req
+    assert req.target == path, f"origin-form target: expected {path!r}, got {req.target!r}"
+    if version is None:
+        assert req.version == "HTTP/1.1", req
+    else:
+        assert req.version in version, req
+    hosts = req.values("host")
+    assert hosts == [authority], f"Host upstream: {hosts!r}, expected {[authority]!r}: {req!r}"
+    if via is None:
+        assert req.get("via") is None, req
+    else:
+        assert req.get("via") == via, f"Via upstream {req.get('via')!r}, expected {via!r}: {req!r}"
+    rest = []
+    for k, v in req.headers:
+        lk = k.lower()
+        if lk in ("host", "via"):
+            continue
+        if lk == "connection" and set(_tokens(v)) <= {"close", "keep-alive"}:
+            continue
+        rest.append((k, v))
+    assert rest == list(expect_headers), (
+        f"end-to-end fields upstream:\n  got      {rest!r}\n  expected {list(expect_headers)!r}\n"
+        f"raw: {req.raw_head!r}")
+
+
+def no_hop_by_hop(headers, allow=("connection",)):
+    """Names of hop-by-hop fields present (the Connection field itself is
+    allowed when only close/keep-alive)."""
+    bad = []
+    names = {k.lower() for k, _ in headers}
+    conn = _tokens(_header_get(headers, "connection"))
+    for h in HOP_BY_HOP:
+        if h in names:
+            if h == "connection" and "connection" in allow and set(conn) <= {"close", "keep-alive"}:
+                continue
+            bad.append(h)
+    return bad

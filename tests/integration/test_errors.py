@@ -216,13 +216,14 @@ def test_unsupported_version_505(proxy, echo_origin, version):
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "OPTIONS"])
-def test_other_methods_501(proxy, method):
-    # only the status: plain HTTP forwarding will come later
+def test_origin_form_to_the_proxy_400(proxy, method):
+    # a request for the proxy itself (origin-form), not one to forward
     sock = tcp_connect(proxy.addr)
     with sock:
-        sock.sendall(f"{method} http://example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n".encode())
+        sock.sendall(f"{method} / HTTP/1.1\r\nHost: example.test\r\n\r\n".encode())
         r = read_reply(sock)
-    assert r.status == 501, r
+    assert_error_reply(r, 400)
+    assert b"absolute URI" in r.body
 
 
 # ------------------------------------------------------------------- 408

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "http/http1_framing.h"
 #include "http/http1_request.h"
 #include "http/http1_response.h"
 
@@ -97,6 +98,7 @@ static void names_every_status_sluice_sends(void **state)
 		{411, "Length Required"},
 		{413, "Content Too Large"},
 		{414, "URI Too Long"},
+		{417, "Expectation Failed"},
 		{431, "Request Header Fields Too Large"},
 		{500, "Internal Server Error"},
 		{501, "Not Implemented"},
@@ -121,6 +123,17 @@ static void names_every_parser_status(void **state)
 	for (int code = HTTP1_ERR_BARE_LF; code <= HTTP1_ERR_HEAD_TOO_LARGE;
 	     code++) {
 		int status = http1_err_status((enum http1_err)code);
+		assert_string_not_equal(http_status_text(status), "Error");
+	}
+}
+
+/* And every status the framing rules ask for. */
+static void names_every_framing_status(void **state)
+{
+	(void)state;
+	for (int err = HTTP1_FRAMING_NO_HOST; err <= HTTP1_FRAMING_BAD_EXPECT;
+	     err++) {
+		int status = http1_framing_status((enum http1_framing_err)err);
 		assert_string_not_equal(http_status_text(status), "Error");
 	}
 }
@@ -175,6 +188,7 @@ int main(void)
 		cmocka_unit_test(writes_status_reason_and_body),
 		cmocka_unit_test(names_every_status_sluice_sends),
 		cmocka_unit_test(names_every_parser_status),
+		cmocka_unit_test(names_every_framing_status),
 		cmocka_unit_test(truncates_the_reason_to_fit),
 		cmocka_unit_test(writes_the_connect_success_line),
 	};

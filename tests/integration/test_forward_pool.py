@@ -1,0 +1,280 @@
+"""Upstream connection reuse (pooling): a kept-alive origin connection is
+reused for the next request to the same origin, and never when it is not
+safe: after `Connection: close`, a close-delimited or incomplete response,
+an HTTP/1.0 response without keep-alive, or when the origin closed it while
+idle (then the request still succeeds on a new connection). Concurrent
+clients never see each other's responses."""
+
+import os
+import socket
+import threading
+import time
+
+from conftest import (
+    HttpClient,
+    chunk_encode,
+    http_request,
+    http_response,
+    info_body,
+    recv_head,
+    tcp_connect,
+)
+
+
+def one_get(proxy, o, path, timeout=None):
+    with HttpClient(proxy.addr, timeout=timeout or 10) as c:
+        c.request("GET", o.url(path))
+        r = c.read_response()
+        assert r.status == 200 and r.body == info_body("GET", path), r
+        return r
+
+
+def test_reuse_within_client_connection(proxy, raw_http_origin):
+    o = raw_http_origin()
+    with HttpClient(proxy.addr) as c:
+        for path in ("/1", "/2", "/3"):
+            c.request("GET", o.url(path))
+            assert c.read_response().body == info_body("GET", path)
+    reqs = o.wait_requests(3)
+    assert [q.conn_index for q in reqs] == [0, 0, 0], (
+        f"origin connections per request: {[q.conn_index for q in reqs]}")
+    assert len(o.records) == 1
+
+
+def test_reuse_across_client_connections(proxy_factory, raw_http_origin):
+    p = proxy_factory(workers="1")
+    o = raw_http_origin()
+    for path in ("/a", "/b", "/c"):
+        one_get(p, o, path)
+    reqs = o.wait_requests(3)
+    assert [q.conn_index for q in reqs] == [0, 0, 0], [q.conn_index for q in reqs]
+
+
+def test_reuse_is_per_origin(proxy, raw_http_origin):
+    o1 = raw_http_origin()
+    o2 = raw_http_origin()
+    with HttpClient(proxy.addr) as c:
+        for o, path in ((o1, "/1"), (o2, "/2"), (o1, "/3"), (o2, "/4")):
+            c.request("GET", o.url(path))
+            assert c.read_response().body == info_body("GET", path)
+    assert [q.conn_index for q in o1.wait_requests(2)] == [0, 0]
+    assert [q.conn_index for q in o2.wait_requests(2)] == [0, 0]
+
+
+def test_bodies_do_not_desync_reused_connection(proxy, raw_http_origin):
+    o = raw_http_origin()
+    body = os.urandom(50_000)
+    with HttpClient(proxy.addr) as c:
+        c.request("POST", o.url("/cl"), [("Content-Length", str(len(body)))], body)
+        assert c.read_response().body == info_body("POST", "/cl", body)
+        c.request("POST", o.url("/ch"), [("Transfer-Encoding", "chunked")],
+                  chunk_encode(body, [333, 4096]))
+        assert c.read_response().body == info_body("POST", "/ch", body)
+        c.request("GET", o.url("/g"))
+        assert c.read_response().body == info_body("GET", "/g")
+    reqs = o.wait_requests(3)
+    assert all(q.framing_error is None for q in reqs)
+    assert [q.conn_index for q in reqs] == [0, 0, 0]
+
+
+def test_no_reuse_after_connection_close(proxy, raw_http_origin):
+    def respond(req, ctx):
+        ctx.close = True
+        return http_response(200, info_body(req.method, req.target), [("Connection", "close")])
+    o = raw_http_origin(respond)
+    with HttpClient(proxy.addr) as c:
+        for path in ("/1", "/2"):
+            c.request("GET", o.url(path))
+            r = c.read_response()
+            assert r.body == info_body("GET", path), r
+            if r.says_close:
+                c.expect_close(r)
+                break
+    one_get(proxy, o, "/3")
+    reqs = o.wait_requests(2)
+    assert len({q.conn_index for q in reqs}) == len(reqs)
+
+
+def test_no_reuse_after_close_delimited(proxy, raw_http_origin):
+    def respond(req, ctx):
+        ctx.close = True
+        return http_response(200, info_body(req.method, req.target), framing="close")
+    o = raw_http_origin(respond)
+    for path in ("/1", "/2"):
+        with HttpClient(proxy.addr) as c:
+            c.request("GET", o.url(path))
+            r = c.read_response()
+            assert r.body == info_body("GET", path)
+    assert [q.conn_index for q in o.wait_requests(2)] == [0, 1]
+
+
+def test_no_reuse_http10_response(proxy_factory, raw_http_origin):
+    """An HTTP/1.0 response without keep-alive ends the connection's use;
+    this origin then holds the connection for 3 s without answering more."""
+    p = proxy_factory(workers="1")
+
+    def respond(req, ctx):
+        if req.index_in_conn > 0:
+            time.sleep(3)  # a reused connection gets no answer for a while
+            ctx.close = True
+            return None
+        return http_response(200, info_body(req.method, req.target), version="HTTP/1.0")
+    o = raw_http_origin(respond)
+    one_get(p, o, "/1")
+    one_get(p, o, "/2", timeout=10)
+    assert [q.index_in_conn for q in o.wait_requests(2)] == [0, 0]
+
+
+def test_origin_closed_idle_connection(proxy_factory, raw_http_origin):
+    """The origin closes the pooled connection while idle; the next request
+    must still get a good answer (a fresh connection, or a retry)."""
+    p = proxy_factory(workers="1")
+    closed = threading.Event()
+
+    def respond(req, ctx):
+        ctx.close = True  # keep-alive response, then close when idle
+        ctx.send(http_response(200, info_body(req.method, req.target)))
+        time.sleep(0.1)
+        closed.set()
+        return None
+    o = raw_http_origin(respond)
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/1"))
+        assert c.read_response().body == info_body("GET", "/1")
+        assert closed.wait(5)
+        o.wait_done(0)
+        time.sleep(0.1)
+        c.request("GET", o.url("/2"))
+        r = c.read_response()
+        assert r.status == 200 and r.body == info_body("GET", "/2"), r
+    one_get(p, o, "/3")
+
+
+def test_origin_reset_idle_connection(proxy_factory, raw_http_origin):
+    p = proxy_factory(workers="1")
+    done = threading.Event()
+
+    def respond(req, ctx):
+        ctx.send(http_response(200, info_body(req.method, req.target)))
+        time.sleep(0.1)
+        ctx.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        ctx.sock.close()
+        ctx.close = True
+        done.set()
+        return None
+    o = raw_http_origin(respond)
+    one_get(p, o, "/1")
+    assert done.wait(5)
+    time.sleep(0.1)
+    one_get(p, o, "/2")
+
+
+def test_incomplete_response_not_reused(proxy_factory, raw_http_origin):
+    """Client 1 leaves in the middle of a large body; client 2's answer must
+    be its own, not the rest of client 1's."""
+    p = proxy_factory(workers="1")
+
+    def respond(req, ctx):
+        if req.target == "/big":
+            try:
+                ctx.send(http_response(200, b"B" * (8 << 20)))
+            except OSError:
+                ctx.close = True
+            return None
+        return http_response(200, info_body(req.method, req.target))
+    o = raw_http_origin(respond)
+    s = tcp_connect(p.addr)
+    s.sendall(http_request("GET", o.url("/big")))
+    recv_head(s)
+    s.close()
+    time.sleep(0.2)
+    for path in ("/after1", "/after2"):
+        one_get(p, o, path)
+
+
+def test_concurrent_clients_not_mixed(proxy, raw_http_origin):
+    def respond(req, ctx):
+        time.sleep((hash(req.target) % 5) / 200)
+        return http_response(200, info_body(req.method, req.target))
+    o = raw_http_origin(respond)
+    errors = []
+
+    def client(i):
+        try:
+            with HttpClient(proxy.addr, timeout=20) as c:
+                for j in range(5):
+                    path = f"/c{i}/r{j}"
+                    c.request("GET", o.url(path))
+                    r = c.read_response()
+                    if r.body != info_body("GET", path):
+                        errors.append((path, r))
+        except BaseException as e:  # noqa: BLE001
+            errors.append((i, e))
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads), "client threads stuck"
+    assert not errors, errors[:3]
+    assert len(o.wait_requests(50)) == 50
+
+
+def _drop_reused(req, ctx):
+    """Answer the first request of a connection; on a reused connection,
+    read the request and close without answering (an origin whose idle
+    timeout fired just as the request arrived)."""
+    if req.index_in_conn >= 1:
+        ctx.close = True
+        return None
+    return http_response(200, info_body(req.method, req.target))
+
+
+def test_reused_connection_dropped_idempotent_retried(proxy_factory, raw_http_origin):
+    """RFC 9112 §9.3.1: a GET that met a reused connection's close may be
+    retried on a new connection, so the client gets its answer."""
+    p = proxy_factory(workers="1")
+    o = raw_http_origin(_drop_reused)
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/1"))
+        assert c.read_response().body == info_body("GET", "/1")
+        c.request("GET", o.url("/2"))
+        r = c.read_response()
+        assert r.status == 200 and r.body == info_body("GET", "/2"), r
+    reqs = o.wait_requests(2)
+    assert [q.target for q in reqs if q.index_in_conn == 0] == ["/1", "/2"]
+
+
+def test_reused_connection_dropped_post_not_retried(proxy_factory, raw_http_origin):
+    """A POST is not idempotent: never sent twice automatically."""
+    p = proxy_factory(workers="1")
+    o = raw_http_origin(_drop_reused)
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/1"))
+        assert c.read_response().body == info_body("GET", "/1")
+        c.request("POST", o.url("/post"), [("Content-Length", "4")], b"once")
+        r = c.read_response()
+    time.sleep(0.2)
+    posts = [q for q in o.requests if q.method == "POST"]
+    assert len(posts) == 1, f"POST sent {len(posts)} times: {posts!r}"
+    if posts[0].index_in_conn >= 1:   # it met the dropped connection
+        assert r.status == 502, r
+    else:                             # not reused: answered normally
+        assert r.status == 200, r
+
+
+def test_shared_address_keeps_each_host(proxy_factory, raw_http_origin):
+    """Names that reach the same address may share a pooled connection, but
+    each request still carries its own URI's authority as Host."""
+    p = proxy_factory(workers="1")
+    o = raw_http_origin()
+    auths = [f"example.test:{o.port}", f"alias.example.test:{o.port}",
+             f"127.0.0.1:{o.port}", f"example.test:{o.port}"]
+    with HttpClient(p.addr) as c:
+        for i, a in enumerate(auths):
+            c.request("GET", f"http://{a}/h{i}")
+            assert c.read_response().body == info_body("GET", f"/h{i}")
+    reqs = o.wait_requests(len(auths))
+    assert [(q.target, q.values("host")) for q in reqs] == [
+        (f"/h{i}", [a]) for i, a in enumerate(auths)]
