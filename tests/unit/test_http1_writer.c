@@ -301,8 +301,8 @@ static void parse_request(const char *why, const char *head,
 	ferr = http1_request_framing(&p->req, &p->info);
 	if (ferr != HTTP1_FRAMING_OK)
 		fail_msg("%s: framing: %s", why, http1_framing_strerror(ferr));
-	if (p->req.target[0] == '/')
-		return;
+	if (p->req.target[0] == '/' || p->req.target[0] == '*')
+		return; /* origin-form or asterisk-form: what we write */
 	uerr = uri_parse_absolute(p->req.target, p->req.target_len, &p->uri,
 				  &aerr);
 	if (uerr != URI_OK)
