@@ -46,6 +46,8 @@ static int set_dns(struct config *, const struct directive_info *, const char *,
 		   bool, char *);
 static int set_bool(struct config *, const struct directive_info *,
 		    const char *, bool, char *);
+static int set_size(struct config *, const struct directive_info *,
+		    const char *, bool, char *);
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -86,6 +88,15 @@ static const struct directive directives[] = {
 	  "add the client's address to forwarded requests (off: privacy)",
 	  false},
 	 set_bool, FIELD(x_forwarded_for), 0, 0},
+	{{"max-request-line", "SIZE", "8KiB",
+	  "longest request line (method, target, version); then 414", false},
+	 set_size, FIELD(max_request_line), 64, 1024 * 1024},
+	{{"max-head-size", "SIZE", "64KiB",
+	  "largest request or response head; then 431 (or 502)", false},
+	 set_size, FIELD(max_head_bytes), 1024, 1024 * 1024},
+	{{"max-header-fields", "N", "100",
+	  "most header fields in a head; then 431 (or 502)", false},
+	 set_uint, FIELD(max_header_fields), 1, CONFIG_MAX_HEADER_FIELDS},
 	{{"access-log", "PATH|stderr|off", "stderr",
 	  "where to write one line per finished request or tunnel", false},
 	 set_path, FIELD(access_log), 0, 0},
@@ -335,6 +346,57 @@ static int set_bool(struct config *cfg, const struct directive_info *d,
 	}
 	set_err(err, "%s: '%s' is not on or off", d->name, value);
 	return -1;
+}
+
+/* "65536", "64k", "64KiB", "1M", "1MiB": bytes, binary units. */
+static int parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {{"", 1},
+		     {"k", 1024},
+		     {"K", 1024},
+		     {"KiB", 1024},
+		     {"m", 1024 * 1024},
+		     {"M", 1024 * 1024},
+		     {"MiB", 1024 * 1024}};
+	size_t digits = 0;
+	uint64_t v;
+
+	while (s[digits] >= '0' && s[digits] <= '9')
+		digits++;
+	if (parse_u64(s, digits, &v) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s + digits, units[i].suffix) != 0)
+			continue;
+		if (v > UINT64_MAX / units[i].mult)
+			return -1;
+		*bytes = v * units[i].mult;
+		return 0;
+	}
+	return -1;
+}
+
+static int set_size(struct config *cfg, const struct directive_info *d,
+		    const char *value, bool reset, char *err)
+{
+	const struct directive *dir = (const struct directive *)d;
+	uint64_t bytes;
+
+	(void)reset;
+	if (parse_size(value, &bytes) < 0 || bytes < dir->min ||
+	    bytes > dir->max) {
+		snprintf(err, CONFIG_ERR_MAX,
+			 "%s: '%s' is not a size in %llu..%llu bytes (like "
+			 "8KiB, 1MiB)",
+			 d->name, value, (unsigned long long)dir->min,
+			 (unsigned long long)dir->max);
+		return -1;
+	}
+	*FIELD_PTR(cfg, d, uint64_t) = bytes;
+	return 0;
 }
 
 static int set_log_level(struct config *cfg, const struct directive_info *d,

@@ -20,6 +20,8 @@
 #define CONFIG_MAX_WORKERS 64
 #define CONFIG_PATH_MAX	   1024
 #define CONFIG_ERR_MAX	   512
+/* Most header fields a head may have: what the head writer can track. */
+#define CONFIG_MAX_HEADER_FIELDS 256
 
 enum log_level {
 	LOG_LEVEL_DEBUG = 1,
@@ -52,6 +54,9 @@ struct config {
 	uint64_t response_timeout_ms;
 	uint64_t keepalive_timeout_ms;
 	bool x_forwarded_for;
+	uint64_t max_request_line;	  /* bytes; 414 beyond */
+	uint64_t max_head_bytes;	  /* bytes; 431 beyond */
+	unsigned max_header_fields;	  /* 431 beyond */
 	char access_log[CONFIG_PATH_MAX]; /* path, "stderr" or "off" */
 	enum log_level log_level;
 	char hosts_file[CONFIG_PATH_MAX];

@@ -260,7 +260,7 @@ static void upgrade(struct session *s, const struct http1_response *res,
 	struct worker *w = s->worker;
 	const char *early;
 	size_t early_len;
-	char head[SESSION_MAX_HEAD_BYTES + 512];
+	char *head = w->scratch;
 	struct http1_response_out out = {
 		.res = res,
 		.info = info,
@@ -268,7 +268,7 @@ static void upgrade(struct session *s, const struct http1_response *res,
 		.via = VIA_ENTRY,
 		.close = false,
 	};
-	size_t n = http1_write_response_head(head, sizeof(head), &out);
+	size_t n = http1_write_response_head(head, w->scratch_cap, &out);
 	struct pump up_old = s->up;
 
 	if (n == 0) {
@@ -302,6 +302,18 @@ static void upgrade(struct session *s, const struct http1_response *res,
 		session_finish(s, "no-memory");
 }
 
+/* Does the response carry a transfer coding other than chunked alone? */
+static bool has_other_codings(const struct http1_response *res)
+{
+	for (size_t i = 0; i < res->num_headers; i++) {
+		const struct http1_header *h = &res->headers[i];
+		if (http1_name_eq(h->name, h->name_len, "transfer-encoding") &&
+		    !http1_name_eq(h->value, h->value_len, "chunked"))
+			return true;
+	}
+	return false;
+}
+
 /* Relays an interim (1xx) or final response head and its body. */
 static void start_response(struct session *s, const struct http1_response *res,
 			   const struct http1_response_info *info,
@@ -310,11 +322,19 @@ static void start_response(struct session *s, const struct http1_response *res,
 	struct worker *w = s->worker;
 	bool interim = res->status < 200;
 	bool strip = info->body == HTTP1_BODY_CHUNKED && s->client_minor == 0;
-	char head[SESSION_MAX_HEAD_BYTES + 512];
+	char *head = w->scratch; /* copied into the pump's prefix */
 	size_t n = 0;
 
 	if (res->status == 101) {
 		upgrade(s, res, info, head_len);
+		return;
+	}
+	/* an HTTP/1.0 client knows no transfer coding: it would take gzip
+	 * bytes for the content (RFC 9112 §6.1) */
+	if (!interim && s->client_minor == 0 && has_other_codings(res)) {
+		session_reply_error(s, 502, "bad-response",
+				    "the origin's transfer coding cannot be "
+				    "sent to an HTTP/1.0 client");
 		return;
 	}
 	if (!interim) {
@@ -339,7 +359,7 @@ static void start_response(struct session *s, const struct http1_response *res,
 		if (strip)
 			shown.body = HTTP1_BODY_CLOSE; /* de-chunked, no CL */
 		out.info = &shown;
-		n = http1_write_response_head(head, sizeof(head), &out);
+		n = http1_write_response_head(head, w->scratch_cap, &out);
 		if (n == 0) {
 			session_reply_error(s, 502, "bad-response",
 					    "response head too large");
@@ -377,20 +397,15 @@ static void start_response(struct session *s, const struct http1_response *res,
 
 static void parse_response(struct session *s)
 {
-	static const struct http1_limits limits = {
-		.max_line_bytes = SESSION_MAX_LINE_BYTES,
-		.max_head_bytes = SESSION_MAX_HEAD_BYTES,
-		.max_fields = SESSION_MAX_FIELDS,
-	};
-	struct http1_header headers[SESSION_MAX_FIELDS];
+	struct http1_header headers[CONFIG_MAX_HEADER_FIELDS];
 	struct http1_response res;
 	struct http1_response_info info;
 	struct http1_error err;
 	enum http1_framing_err ferr;
 	int rc;
 
-	rc = http1_parse_response(s->resp, s->resp_len, s->resp_seen, &limits,
-				  headers, &res, &err);
+	rc = http1_parse_response(s->resp, s->resp_len, s->resp_seen,
+				  &s->worker->limits, headers, &res, &err);
 	if (rc == -2) {
 		s->resp_seen = s->resp_len;
 		return;
@@ -457,9 +472,10 @@ static void on_target_readable(void *arg)
 	ssize_t n;
 
 	if (s->resp_len == s->resp_cap) {
-		size_t cap = s->resp_cap * 2;
+		size_t max = s->worker->limits.max_head_bytes;
+		size_t cap = s->resp_cap * 2 < max ? s->resp_cap * 2 : max;
 		char *nr;
-		if (cap > SESSION_MAX_HEAD_BYTES) {
+		if (s->resp_cap >= max) {
 			session_reply_error(s, 502, "bad-response",
 					    "response head too large");
 			return;

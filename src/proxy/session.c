@@ -243,18 +243,13 @@ static void dispatch(struct session *s, const struct http1_request *req)
 
 static void parse_head(struct session *s)
 {
-	static const struct http1_limits limits = {
-		.max_line_bytes = SESSION_MAX_LINE_BYTES,
-		.max_head_bytes = SESSION_MAX_HEAD_BYTES,
-		.max_fields = SESSION_MAX_FIELDS,
-	};
-	struct http1_header headers[SESSION_MAX_FIELDS];
+	struct http1_header headers[CONFIG_MAX_HEADER_FIELDS];
 	struct http1_request req;
 	struct http1_error err;
 	int rc;
 
-	rc = http1_parse_request(s->head, s->head_len, s->head_seen, &limits,
-				 headers, &req, &err);
+	rc = http1_parse_request(s->head, s->head_len, s->head_seen,
+				 &s->worker->limits, headers, &req, &err);
 	if (rc == -2) {
 		s->head_seen = s->head_len;
 		return;
@@ -277,11 +272,13 @@ static bool grow_head(struct session *s)
 
 	if (s->head_len < s->head_cap)
 		return true;
-	if (s->head_cap >= SESSION_MAX_HEAD_BYTES)
+	size_t max = s->worker->limits.max_head_bytes;
+
+	if (s->head_cap >= max)
 		return false;
 	cap = s->head_cap * 2;
-	if (cap > SESSION_MAX_HEAD_BYTES)
-		cap = SESSION_MAX_HEAD_BYTES;
+	if (cap > max)
+		cap = max;
 	nh = realloc(s->head, cap);
 	if (nh == NULL)
 		return false;
@@ -296,8 +293,8 @@ static void read_head(struct session *s)
 
 	if (!grow_head(s)) {
 		session_reply_error(s, 431, "bad-request",
-				    "request head larger than %d bytes",
-				    SESSION_MAX_HEAD_BYTES);
+				    "request head larger than %zu bytes",
+				    s->worker->limits.max_head_bytes);
 		return;
 	}
 	n = recv(s->client_fd, s->head + s->head_len, s->head_cap - s->head_len,

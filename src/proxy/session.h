@@ -30,11 +30,8 @@ struct chunk_framer {
 	bool strip; /* deliver the data only, without chunk framing */
 };
 
-/* Request-head limits (configurable with the HTTP forwarding work). */
+/* A head buffer starts this small and grows to max-head-size. */
 #define SESSION_HEAD_INITIAL_BYTES 4096
-#define SESSION_MAX_HEAD_BYTES	   (64 * 1024)
-#define SESSION_MAX_LINE_BYTES	   (8 * 1024)
-#define SESSION_MAX_FIELDS	   100
 /* After an error reply: how long and how much we read before closing, so
  * that the client sees the reply instead of a reset (RFC 9112 §9.6). */
 #define SESSION_LINGER_MS    2000

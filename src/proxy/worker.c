@@ -32,6 +32,13 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 	w->cfg = cfg;
 	w->access_log = access_log;
 	w->ctl_fd[0] = w->ctl_fd[1] = -1;
+	w->limits.max_line_bytes = cfg->max_request_line;
+	w->limits.max_head_bytes = cfg->max_head_bytes;
+	w->limits.max_fields = cfg->max_header_fields;
+	w->scratch_cap = cfg->max_head_bytes + 1024;
+	w->scratch = malloc(w->scratch_cap);
+	if (w->scratch == NULL)
+		goto fail;
 	pool_init(&w->sessions, sizeof(struct session), WORKER_SESSION_CACHE);
 	pipe_pool_init(&w->pipes);
 	w->loop = loop_new();
@@ -146,6 +153,7 @@ void worker_join_free(struct worker *w)
 	resolver_free(w->resolver);
 	pipe_pool_deinit(&w->pipes);
 	pool_deinit(&w->sessions);
+	free(w->scratch);
 	loop_free(w->loop);
 	if (w->ctl_fd[0] >= 0) {
 		close(w->ctl_fd[0]);

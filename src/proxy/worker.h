@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "net/loop.h"
 #include "net/pipe_pool.h"
+#include "http/http1_request.h"
 #include "net/resolve.h"
 #include "proxy/origin_pool.h"
 
@@ -45,6 +46,9 @@ struct worker {
 	struct pipe_pool pipes;
 	struct pool sessions;
 	struct origin_pool origins; /* idle connections to origins */
+	struct http1_limits limits; /* head limits, from the config */
+	char *scratch; /* room to write one head: max-head-size + 1 KiB */
+	size_t scratch_cap;
 
 	int listen_fd[CONFIG_MAX_LISTEN];
 	struct watch *accepting[CONFIG_MAX_LISTEN];

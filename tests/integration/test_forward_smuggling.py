@@ -272,3 +272,45 @@ def test_response_head_bare_lf_hiding_fields(proxy, raw_http_origin):
         got = recv_until_eof(s, allow_reset=True)
     assert got.startswith(b"HTTP/1.1 502 "), got
     assert b"smuggled" not in got
+
+
+# ------------------------------------- Connection naming the framing fields
+
+
+@pytest.mark.parametrize("named", ["Content-Length", "Transfer-Encoding", "Host"])
+def test_connection_option_naming_framing_field(proxy, raw_http_origin, named):
+    """`Connection: Content-Length` must not strip the framing sluice used
+    (the body would become a request at the origin): refuse, or keep it."""
+    o = raw_http_origin()
+    if named == "Transfer-Encoding":
+        lines, body = [b"Transfer-Encoding: chunked"], b"2e\r\n" + SMUGGLED + b"\r\n0\r\n\r\n"
+    else:
+        lines, body = [f"Content-Length: {len(SMUGGLED)}".encode()], SMUGGLED
+    data = vector_bytes(o, [host_line(o), f"Connection: {named}".encode()] + lines, body)
+    with HttpClient(proxy.addr) as c:
+        c.send(data)
+        r = c.read_response()
+        if r.status == 400:
+            c.expect_close(r)
+        else:
+            assert r.status == 200 and r.body == info_body("POST", "/front", SMUGGLED), r
+    time.sleep(0.1)
+    assert not [q for q in o.requests if "smuggled" in (q.target or "")], o.requests
+    for q in o.requests:
+        assert q.framing_error is None, q
+        assert q.values("host") == [o.authority], q
+
+
+@pytest.mark.parametrize("named", ["Content-Length", "Transfer-Encoding"])
+def test_response_connection_option_naming_framing_field(proxy, raw_http_origin, named):
+    framing = "length" if named == "Content-Length" else "chunked"
+    o = raw_http_origin(lambda req, ctx: http_response(
+        200, info_body(req.method, req.target), [("Connection", named)], framing=framing))
+    with HttpClient(proxy.addr) as c:
+        c.send(http_request("GET", o.url("/1")) + http_request("GET", o.url("/2")))
+        r = c.read_response()
+        assert r.body == info_body("GET", "/1"), r
+        if r.framing == "close" or r.says_close:
+            c.expect_close(r)
+            return
+        assert c.read_response().body == info_body("GET", "/2")
