@@ -28,7 +28,7 @@ HDR       := $(wildcard src/*/*.h)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run check deps deps-check unit fuzz-replay integration \
+.PHONY: all run check deps deps-check unit fuzz-replay fuzz-smoke integration \
         integration-asan lint format layers fuzz clean
 
 all: $(BUILD)/sluice
@@ -80,6 +80,21 @@ fuzz:
 		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $(BUILD)/fuzz/$$n \
 		  $$f $(PURE_SRC); done
 
+# A short libFuzzer run of every target (make check): new inputs go to a
+# scratch directory, the committed corpus is only read.
+FUZZ_SMOKE_SECONDS ?= 20
+fuzz-smoke: fuzz
+	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); c=$${n#fuzz_}; \
+		d=$$(mktemp -d); \
+		if ! UBSAN_OPTIONS=halt_on_error=1 $(BUILD)/fuzz/$$n \
+		  -dict=fuzz/$$c.dict -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+		  -artifact_prefix=$$d/ $$d fuzz/corpus/$$c > $$d/log 2>&1; then \
+			tail -40 $$d/log; echo "fuzz-smoke: $$n FAILED"; \
+			ls $$d/crash-* $$d/leak-* $$d/timeout-* 2>/dev/null; exit 1; \
+		fi; \
+		echo "fuzz-smoke: $$n $$(grep -Eo '^Done [0-9]+ runs' $$d/log)"; \
+		rm -rf $$d; done
+
 integration: $(BUILD)/sluice
 	SLUICE_BIN=$(BUILD)/sluice $(PYTHON) -m pytest -q tests/integration
 
@@ -104,6 +119,7 @@ check: deps-check
 	@$(MAKE) --no-print-directory lint all $(BUILD)/asan/sluice
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
 

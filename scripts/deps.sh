@@ -6,7 +6,8 @@
 set -euo pipefail
 
 build=(gcc make pkg-config libevent-dev)
-check=("${build[@]}" libcmocka-dev python3 python3-pytest curl openssl clang-format)
+check=("${build[@]}" libcmocka-dev python3 python3-pytest curl openssl clang-format
+	clang libclang-rt-14-dev)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 
 case "${1:-build}" in

@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import os
 import re
+import signal
 import socket
 import threading
 import time
@@ -310,6 +311,16 @@ def test_x_forwarded_for_on(proxy_factory, raw_http_origin):
     assert a.get("x-forwarded-for") == "127.0.0.1", a
     assert b.get("x-forwarded-for") == "203.0.113.7, 127.0.0.1", b
     assert d.get("x-forwarded-for") == "203.0.113.7, 198.51.100.1, 127.0.0.1", d
+
+
+@needs_ipv6
+def test_x_forwarded_for_ipv6_client(proxy_factory, raw_http_origin):
+    p = proxy_factory(listen="[::1]:0", x_forwarded_for="on")
+    o = raw_http_origin()
+    r, c = get(p, o.url("/v6client"))
+    c.close()
+    assert r.status == 200
+    assert o.wait_requests(1)[0].get("x-forwarded-for") == "::1"
 
 
 # ------------------------------------------------------------ request bodies
@@ -1053,3 +1064,38 @@ def test_client_half_close_after_request(proxy, raw_http_origin):
         s.shutdown(socket.SHUT_WR)
         got = recv_until_eof(s, allow_reset=True)
     assert got.startswith(b"HTTP/1.1 200 ") and got.endswith(info_body("GET", "/half")), got
+
+
+def test_shutdown_inflight_response_says_close(proxy_factory, raw_http_origin):
+    """SIGTERM while a forwarded response is pending: the response still
+    arrives within shutdown-grace, and since sluice closes the connection
+    after it, it says `Connection: close`."""
+    p = proxy_factory(shutdown_grace="3s")
+
+    def slow(req, ctx):
+        time.sleep(0.5)
+        return http_response(200, b"late")
+    o = raw_http_origin(slow)
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/inflight"))
+        o.wait_requests(1)
+        p.send_signal(signal.SIGTERM)
+        r = c.read_response()
+        assert r.status == 200 and r.body == b"late", r
+        c.expect_close(r)
+    assert p.wait(15) == 0
+
+
+def test_header_timeout_applies_to_later_requests(proxy_factory, raw_http_origin):
+    """header-timeout bounds every request head, not only the first one on a
+    connection (else a client holds a connection with a partial head for as
+    long as keepalive-timeout allows)."""
+    p = proxy_factory(header_timeout="1s")
+    o = raw_http_origin()
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/first"))
+        assert c.read_response().status == 200
+        c.send(f"GET {o.url('/second')} HTTP/1.1\r\nHost: {o.authority}\r\nX-A: ".encode())
+        got = recv_until_eof(c.sock, timeout=10, allow_reset=True)
+    assert got.startswith(b"HTTP/1.1 408 "), got
+    assert [q.target for q in o.requests] == ["/first"]
