@@ -338,8 +338,9 @@ static void start_response(struct session *s, const struct http1_response *res,
 		return;
 	}
 	if (!interim) {
-		/* RFC 9112 §9.6: say so when we will close after this */
-		s->client_close = s->client_close || strip ||
+		/* RFC 9112 §9.6: say so when we will close after this; a
+		 * draining worker closes every connection after its response */
+		s->client_close = s->client_close || strip || w->draining ||
 				  info->body == HTTP1_BODY_CLOSE || !s->up_done;
 		s->status = res->status;
 		s->origin_reusable =
@@ -519,7 +520,7 @@ static void request_done(struct session *s)
 		s->target_fd = -1;
 	}
 
-	if (s->client_close) {
+	if (s->client_close || s->worker->draining) {
 		session_finish(s, "done");
 		return;
 	}

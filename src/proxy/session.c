@@ -308,6 +308,17 @@ static void read_head(struct session *s)
 		session_finish(s, "client-eof");
 		return;
 	}
+	if (s->head_len == 0 && s->requests > 0) {
+		/* a new request began on a kept-alive connection: its head has
+		 * header-timeout to arrive, not what is left of keep-alive */
+		s->start_ms = loop_now_ms(s->worker->loop);
+		watch_stop(s->timer);
+		if (watch_start_timer(s->timer,
+				      s->worker->cfg->header_timeout_ms) < 0) {
+			session_finish(s, "no-memory");
+			return;
+		}
+	}
 	s->head_len += (size_t)n;
 	parse_head(s);
 }
