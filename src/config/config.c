@@ -270,15 +270,15 @@ static int set_ports(struct config *cfg, const struct directive_info *d,
 	return 0;
 }
 
-/* "250ms", "10s", "2min" or "2m", "1h"; a bare number is seconds. */
-static int parse_duration(const char *s, uint64_t *ms)
+struct unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+/* A decimal number followed by one of units' suffixes. 0 or -1. */
+static int parse_with_unit(const char *s, const struct unit *units,
+			   size_t n_units, uint64_t *out)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t ms;
-	} units[] = {{"ms", 1},	   {"s", 1000},	   {"sec", 1000},
-		     {"m", 60000}, {"min", 60000}, {"h", 3600000},
-		     {"", 1000}};
 	size_t digits = 0;
 	uint64_t v;
 
@@ -286,15 +286,25 @@ static int parse_duration(const char *s, uint64_t *ms)
 		digits++;
 	if (parse_u64(s, digits, &v) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < n_units; i++) {
 		if (strcmp(s + digits, units[i].suffix) != 0)
 			continue;
-		if (v > UINT64_MAX / units[i].ms)
+		if (v > UINT64_MAX / units[i].mult)
 			return -1;
-		*ms = v * units[i].ms;
+		*out = v * units[i].mult;
 		return 0;
 	}
 	return -1;
+}
+
+/* "250ms", "10s", "2min" or "2m", "1h"; a bare number is seconds. */
+static int parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct unit units[] = {
+		{"ms", 1},	{"s", 1000},	{"sec", 1000}, {"m", 60000},
+		{"min", 60000}, {"h", 3600000}, {"", 1000}};
+
+	return parse_with_unit(s, units, sizeof(units) / sizeof(units[0]), ms);
 }
 
 static int set_duration(struct config *cfg, const struct directive_info *d,
@@ -351,32 +361,16 @@ static int set_bool(struct config *cfg, const struct directive_info *d,
 /* "65536", "64k", "64KiB", "1M", "1MiB": bytes, binary units. */
 static int parse_size(const char *s, uint64_t *bytes)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t mult;
-	} units[] = {{"", 1},
-		     {"k", 1024},
-		     {"K", 1024},
-		     {"KiB", 1024},
-		     {"m", 1024 * 1024},
-		     {"M", 1024 * 1024},
-		     {"MiB", 1024 * 1024}};
-	size_t digits = 0;
-	uint64_t v;
+	static const struct unit units[] = {{"", 1},
+					    {"k", 1024},
+					    {"K", 1024},
+					    {"KiB", 1024},
+					    {"m", 1024 * 1024},
+					    {"M", 1024 * 1024},
+					    {"MiB", 1024 * 1024}};
 
-	while (s[digits] >= '0' && s[digits] <= '9')
-		digits++;
-	if (parse_u64(s, digits, &v) < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s + digits, units[i].suffix) != 0)
-			continue;
-		if (v > UINT64_MAX / units[i].mult)
-			return -1;
-		*bytes = v * units[i].mult;
-		return 0;
-	}
-	return -1;
+	return parse_with_unit(s, units, sizeof(units) / sizeof(units[0]),
+			       bytes);
 }
 
 static int set_size(struct config *cfg, const struct directive_info *d,

@@ -79,6 +79,12 @@ static void starts_from_the_documented_defaults(void **state)
 	assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
 	assert_string_equal(cfg->hosts_file, "/etc/hosts");
 	assert_int_equal(cfg->n_dns, 0);
+	assert_int_equal(cfg->response_timeout_ms, 60000);
+	assert_int_equal(cfg->keepalive_timeout_ms, 60000);
+	assert_false(cfg->x_forwarded_for);
+	assert_int_equal(cfg->max_request_line, 8192);
+	assert_int_equal(cfg->max_head_bytes, 65536);
+	assert_int_equal(cfg->max_header_fields, 100);
 	for (unsigned port = 0; port <= 65535; port++)
 		assert_int_equal(config_port_allowed(cfg, (uint16_t)port),
 				 port == 443);
@@ -264,6 +270,74 @@ static void reads_durations_with_units(void **state)
 		if (cases[i].want_ms >= 0 &&
 		    (rc != 0 || got != (uint64_t)cases[i].want_ms))
 			fail_msg("%s '%s': rc %d, %llu ms: %s", cases[i].name,
+				 cases[i].value, rc, (unsigned long long)got,
+				 rc ? err : "");
+		free(cfg);
+	}
+}
+
+/* Sizes: bytes, or k/K/KiB and m/M/MiB (binary); the HTTP limits. */
+static void reads_sizes_and_http_limits(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *value;
+		int64_t want; /* -1: refused */
+	} cases[] = {
+		{"max-head-size", "65536", 65536},
+		{"max-head-size", "64k", 65536},
+		{"max-head-size", "64K", 65536},
+		{"max-head-size", "64KiB", 65536},
+		{"max-head-size", "1M", 1048576},
+		{"max-head-size", "1MiB", 1048576},
+		{"max-head-size", "1m", 1048576},
+		{"max-head-size", "1023", -1}, /* below 1 KiB */
+		{"max-head-size", "2M", -1},   /* above 1 MiB */
+		{"max-head-size", "64kb", -1},
+		{"max-head-size", "64 KiB", -1},
+		{"max-head-size", "", -1},
+		{"max-head-size", "-1", -1},
+		{"max-request-line", "8KiB", 8192},
+		{"max-request-line", "64", 64},
+		{"max-request-line", "63", -1},
+		{"max-header-fields", "100", 100},
+		{"max-header-fields", "256", 256},
+		{"max-header-fields", "257", -1},
+		{"max-header-fields", "0", -1},
+		{"response-timeout", "2s", 2000},
+		{"keepalive-timeout", "5min", 300000},
+		{"x-forwarded-for", "on", 1},
+		{"x-forwarded-for", "off", 0},
+		{"x-forwarded-for", "yes", -1},
+		{"x-forwarded-for", "ON", -1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *cfg = new_config();
+		char err[CONFIG_ERR_MAX];
+		int rc = config_set(cfg, cases[i].name, cases[i].value,
+				    CONFIG_SOURCE_FLAG, err);
+		uint64_t got;
+
+		if (strcmp(cases[i].name, "max-head-size") == 0)
+			got = cfg->max_head_bytes;
+		else if (strcmp(cases[i].name, "max-request-line") == 0)
+			got = cfg->max_request_line;
+		else if (strcmp(cases[i].name, "max-header-fields") == 0)
+			got = cfg->max_header_fields;
+		else if (strcmp(cases[i].name, "response-timeout") == 0)
+			got = cfg->response_timeout_ms;
+		else if (strcmp(cases[i].name, "keepalive-timeout") == 0)
+			got = cfg->keepalive_timeout_ms;
+		else
+			got = cfg->x_forwarded_for;
+		if (cases[i].want < 0 && rc != -1)
+			fail_msg("%s '%s' accepted as %llu", cases[i].name,
+				 cases[i].value, (unsigned long long)got);
+		if (cases[i].want >= 0 &&
+		    (rc != 0 || got != (uint64_t)cases[i].want))
+			fail_msg("%s '%s': rc %d, got %llu: %s", cases[i].name,
 				 cases[i].value, rc, (unsigned long long)got,
 				 rc ? err : "");
 		free(cfg);
@@ -550,6 +624,7 @@ int main(void)
 		cmocka_unit_test(replaces_listen_lists_by_source),
 		cmocka_unit_test(bounds_the_listen_list),
 		cmocka_unit_test(reads_durations_with_units),
+		cmocka_unit_test(reads_sizes_and_http_limits),
 		cmocka_unit_test(reads_connect_port_lists_and_ranges),
 		cmocka_unit_test(reads_log_levels_workers_paths_and_dns),
 		cmocka_unit_test(applies_a_whole_file),
