@@ -103,8 +103,13 @@ static void check_written(const struct http1_request *req,
 	check(back.minor_version == 1);
 	check(back.method_len == req->method_len &&
 	      memcmp(back.method, req->method, req->method_len) == 0);
-	check(back.target_len == o->uri->path_len + o->uri->query_len &&
-	      back.target[0] == '/');
+	if (req->method_len == 7 && memcmp(req->method, "OPTIONS", 7) == 0 &&
+	    o->uri->path_empty && o->uri->query_len == 0)
+		/* RFC 9112 §3.2.4: asterisk-form for the server itself */
+		check(back.target_len == 1 && back.target[0] == '*');
+	else
+		check(back.target_len == o->uri->path_len + o->uri->query_len &&
+		      back.target[0] == '/');
 	check(http1_request_framing(&back, &info) == HTTP1_FRAMING_OK);
 	check(info.body == o->info->body);
 	check(info.content_length == o->info->content_length);
