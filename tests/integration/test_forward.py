@@ -686,11 +686,12 @@ def test_access_log_one_line_per_request(proxy, raw_http_origin):
 # ------------------------------------------------------ large, bounded memory
 
 BIG_TOTAL = 256 << 20
+DOWNLOAD_TOTAL = 1 << 30  # the issue's 1 GiB, spliced through
 MAX_GROWTH_KIB = 48 << 10
 MIB_BLOCK = PATTERN_BLOCK * 16  # 1 MiB
 
 
-def respond_stream(total, time_limit=60.0):
+def respond_stream(total, time_limit=120.0):
     """Content-Length response of `total` pattern bytes, sent as fast as the
     peer takes them; ctx.rec.sent_body counts the body bytes sent."""
     def respond(req, ctx):
@@ -710,7 +711,7 @@ def respond_stream(total, time_limit=60.0):
 
 
 class RssSampler:
-    def __init__(self, proxy, interval=0.05, limit_s=60.0):
+    def __init__(self, proxy, interval=0.05, limit_s=120.0):
         self.proxy = proxy
         self.peak = proxy.rss_kib()
         self.stop = threading.Event()
@@ -734,38 +735,38 @@ class RssSampler:
         return self.peak
 
 
-def test_download_256mib_bounded_rss(proxy, raw_http_origin):
-    o = raw_http_origin(respond_stream(BIG_TOTAL))
+def test_download_1gib_bounded_rss(proxy, raw_http_origin):
+    o = raw_http_origin(respond_stream(DOWNLOAD_TOTAL))
     base = proxy.rss_kib()
     assert base > 0
     sampler = RssSampler(proxy)
     sha = hashlib.sha256()
     got = 0
-    with HttpClient(proxy.addr, timeout=60) as c:
+    with HttpClient(proxy.addr, timeout=120) as c:
         c.request("GET", o.url("/huge"))
         # read the head with the client, then stream the body without keeping it
         head = c._until(b"\r\n\r\n", time.monotonic() + IO_TIMEOUT, 1 << 16, "head")
         assert head.startswith(b"HTTP/1.1 200 "), head
-        assert f"Content-Length: {BIG_TOTAL}\r\n".encode() in head, head
+        assert f"Content-Length: {DOWNLOAD_TOTAL}\r\n".encode() in head, head
         sha.update(c.buf)
         got = len(c.buf)
         c.buf.clear()
         buf = bytearray(4 << 20)
         mv = memoryview(buf)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         c.sock.settimeout(5)
         for _ in range(10_000_000):
-            if got >= BIG_TOTAL or time.monotonic() > deadline:
+            if got >= DOWNLOAD_TOTAL or time.monotonic() > deadline:
                 break
-            n = c.sock.recv_into(mv, min(len(buf), BIG_TOTAL - got))
+            n = c.sock.recv_into(mv, min(len(buf), DOWNLOAD_TOTAL - got))
             if not n:
                 break
             sha.update(mv[:n])
             got += n
     peak = sampler.finish()
-    assert got == BIG_TOTAL, f"got {got} of {BIG_TOTAL} bytes"
+    assert got == DOWNLOAD_TOTAL, f"got {got} of {DOWNLOAD_TOTAL} bytes"
     ref = hashlib.sha256()
-    for _ in range(BIG_TOTAL // len(MIB_BLOCK)):
+    for _ in range(DOWNLOAD_TOTAL // len(MIB_BLOCK)):
         ref.update(MIB_BLOCK)
     assert sha.hexdigest() == ref.hexdigest(), "body corrupted in transit"
     growth = peak - base
