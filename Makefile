@@ -82,7 +82,7 @@ fuzz:
 
 # A short libFuzzer run of every target (make check): new inputs go to a
 # scratch directory, the committed corpus is only read.
-FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS ?= 30
 fuzz-smoke: fuzz
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); c=$${n#fuzz_}; \
 		d=$$(mktemp -d); \
