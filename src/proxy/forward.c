@@ -572,9 +572,8 @@ static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err)
 		return;
 	}
 	if (p == &s->up) {
+		/* the response cannot end first: see below */
 		s->up_done = true;
-		if (s->state == SESSION_RESPONSE && s->down_done)
-			request_done(s);
 		return;
 	}
 	if (s->interim) {
@@ -594,8 +593,8 @@ static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err)
 	s->down_done = true;
 	if (s->up_done)
 		request_done(s);
-	else if (s->client_close)
-		session_finish(s, "done"); /* body unread: cannot go on */
+	else /* the request body is unread; start_response said close */
+		session_finish(s, "done");
 }
 
 void forward_on_timer(struct session *s)
