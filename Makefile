@@ -6,7 +6,7 @@
 VERSION   := 0.1.0
 CC        ?= cc
 BUILD     := build
-PKGS      := libevent libevent_pthreads
+PKGS      := libevent libevent_pthreads libcurl libidn2
 PYTHON    := /usr/bin/python3
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -21,7 +21,10 @@ SAN       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=all
 
 # Layers (docs/HACKING.md): pure modules first, then I/O.
-PURE_SRC  := $(wildcard src/base/*.c src/http/*.c src/config/*.c)
+PURE_SRC  := $(wildcard src/base/*.c src/http/*.c src/policy/*.c \
+               src/config/*.c)
+# libidn2 is pure computation (IDNA2008): the blocklist's names use it.
+PURE_LIBS := -lidn2
 IO_SRC    := $(wildcard src/net/*.c src/proxy/*.c src/report/*.c)
 SRC       := $(PURE_SRC) $(IO_SRC) src/main.c
 HDR       := $(wildcard src/*/*.h)
@@ -54,7 +57,7 @@ $(BUILD)/asan/sluice: $(SRC) $(HDR) Makefile
 # Unit tests: one binary per pure module, built with the sanitizers.
 $(BUILD)/unit/%: tests/unit/%.c $(PURE_SRC) $(HDR) Makefile
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(ALLCFLAGS) $(SAN) -o $@ $< $(PURE_SRC) -lcmocka
+	$(CC) $(ALLCFLAGS) $(SAN) -o $@ $< $(PURE_SRC) $(PURE_LIBS) -lcmocka
 
 unit: $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
@@ -63,7 +66,8 @@ unit: $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 # with a plain driver (fuzz/replay.c), so no clang is needed here.
 $(BUILD)/fuzz-replay/%: fuzz/%.c fuzz/replay.c $(PURE_SRC) $(HDR) Makefile
 	@mkdir -p $(BUILD)/fuzz-replay
-	$(CC) $(ALLCFLAGS) $(SAN) -o $@ $< fuzz/replay.c $(PURE_SRC)
+	$(CC) $(ALLCFLAGS) $(SAN) -o $@ $< fuzz/replay.c $(PURE_SRC) \
+		$(PURE_LIBS)
 
 fuzz-replay: $(patsubst fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 	@set -e; for t in $^; do n=$${t##*/}; \
@@ -78,7 +82,7 @@ fuzz:
 		echo "clang $$n"; \
 		clang -std=c17 $(CPPFLAGS) -g -O1 \
 		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $(BUILD)/fuzz/$$n \
-		  $$f $(PURE_SRC); done
+		  $$f $(PURE_SRC) $(PURE_LIBS); done
 
 # A short libFuzzer run of every target (make check): new inputs go to a
 # scratch directory, the committed corpus is only read.

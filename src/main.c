@@ -7,18 +7,18 @@
  * or config.
  */
 #include "config/config.h"
+#include "policy/blocklist.h"
+#include "proxy/lists.h"
 #include "proxy/server.h"
+#include "proxy/snapshot.h"
 #include "report/access_log.h"
 #include "report/log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.0.0"
@@ -31,13 +31,19 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sluice [-c FILE] [--check-config] [--DIRECTIVE "
-		"VALUE]...\n"
+		"usage: sluice [-c FILE] [--check-config | --explain NAME] "
+		"[--DIRECTIVE VALUE]...\n"
 		"\n"
-		"An HTTP forward proxy: CONNECT tunnels to the allowed ports.\n"
+		"An HTTP forward proxy: CONNECT tunnels to the allowed ports,\n"
+		"plain http:// forwarded, ad and tracker domains blocked.\n"
 		"\n"
 		"  -c, --config FILE   read directives from FILE\n"
-		"      --check-config  validate the config and exit\n"
+		"      --check-config  validate the config and the lists, "
+		"and exit\n"
+		"      --explain NAME  say whether NAME is blocked and by "
+		"which\n"
+		"                      list:line (exit 0 allowed, 1 "
+		"blocked)\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -50,45 +56,6 @@ static void usage(FILE *out)
 			d->name, d->arg, d->repeatable ? " (repeatable)" : "",
 			"", d->help, d->def);
 	}
-}
-
-/* Reads a whole file into a new buffer. Returns NULL and sets errno. */
-static char *read_file(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf = NULL;
-	size_t n = 0;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL)
-		goto fail;
-	while (n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			goto fail;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:;
-	int err = errno;
-	free(buf);
-	close(fd);
-	errno = err;
-	return NULL;
 }
 
 /* Descriptors are what a proxy spends: take all the hard limit allows. */
@@ -114,6 +81,7 @@ static bool is_directive(const char *name)
 
 struct options {
 	const char *config_file;
+	const char *explain;
 	bool check_only;
 };
 
@@ -136,6 +104,10 @@ static void apply_flags(int argc, char **argv, struct config *cfg)
 		}
 		if (strcmp(arg, "--check-config") == 0)
 			continue;
+		if (strcmp(arg, "--explain") == 0) {
+			i++;
+			continue;
+		}
 		if (strncmp(arg, "--", 2) != 0) {
 			fprintf(stderr,
 				"sluice: unexpected argument '%s'; "
@@ -191,6 +163,13 @@ static struct options scan_options(int argc, char **argv)
 		}
 		if (strcmp(arg, "--check-config") == 0) {
 			o.check_only = true;
+		} else if (strcmp(arg, "--explain") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr,
+					"sluice: --explain needs a name\n");
+				exit(EXIT_USAGE);
+			}
+			o.explain = argv[++i];
 		} else if (strcmp(arg, "-c") == 0 ||
 			   strcmp(arg, "--config") == 0) {
 			if (i + 1 >= argc) {
@@ -204,18 +183,64 @@ static struct options scan_options(int argc, char **argv)
 	return o;
 }
 
+/* Load-summary lines: to stdout for --check-config, else to the log. */
+static void report_stdout(void *arg, bool warning, const char *line)
+{
+	(void)arg;
+	printf("sluice: %s%s\n", warning ? "warning: " : "", line);
+}
+
+static void report_log(void *arg, bool warning, const char *line)
+{
+	(void)arg;
+	if (warning)
+		log_warn("%s", line);
+	else
+		log_info("%s", line);
+}
+
+/* --explain NAME: the verdict and the rule behind it. */
+static int explain(const struct config *cfg, const char *name)
+{
+	struct blocklist *bl;
+	struct blocklist_verdict v;
+	char err[LISTS_ERR_MAX], rule[256];
+
+	if (lists_load(cfg, NULL, NULL, &bl, err) < 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		return EXIT_USAGE;
+	}
+	blocklist_match(bl, name, strlen(name), &v);
+	if (bl == NULL) {
+		printf("%s: allowed: blocking is off (blocklist none)\n", name);
+	} else if (v.rule == BLOCKLIST_RULE_NONE) {
+		printf("%s: allowed: on no list (%zu rules from %zu lists)\n",
+		       name, blocklist_count(bl), blocklist_list_count(bl));
+	} else {
+		lists_rule_text(cfg, v.list, v.line, rule, sizeof(rule));
+		printf("%s: %s by %s:%u (%s of %s): %s\n", name,
+		       v.blocked ? "blocked" : "allowed", v.list, v.line,
+		       blocklist_rule_text(v.rule), name + v.match_off, rule);
+	}
+	blocklist_free(bl);
+	return v.blocked ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct config cfg;
 	struct options opt = scan_options(argc, argv);
 	struct access_log *alog;
-	char err[CONFIG_ERR_MAX];
+	struct blocklist *bl;
+	struct snapshot *snap;
+	char err[LISTS_ERR_MAX];
 	int rc;
 
 	config_init(&cfg);
 	if (opt.config_file != NULL) {
 		size_t len;
-		char *text = read_file(opt.config_file, &len);
+		char *text =
+			lists_read_file(opt.config_file, CONFIG_FILE_MAX, &len);
 		if (text == NULL) {
 			fprintf(stderr, "sluice: cannot read %s: %s\n",
 				opt.config_file, strerror(errno));
@@ -229,7 +254,14 @@ int main(int argc, char **argv)
 		}
 	}
 	apply_flags(argc, argv, &cfg);
+	if (opt.explain != NULL)
+		return explain(&cfg, opt.explain);
 	if (opt.check_only) {
+		if (lists_load(&cfg, report_stdout, NULL, &bl, err) < 0) {
+			fprintf(stderr, "sluice: %s\n", err);
+			return EXIT_USAGE;
+		}
+		blocklist_free(bl);
 		printf("sluice: config OK%s%s\n",
 		       opt.config_file != NULL ? ": " : " (built-in defaults)",
 		       opt.config_file != NULL ? opt.config_file : "");
@@ -245,7 +277,20 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_info("sluice %s starting", SLUICE_VERSION);
-	rc = server_run(&cfg, alog);
+	if (lists_load(&cfg, report_log, NULL, &bl, err) < 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		access_log_close(alog);
+		return EXIT_USAGE;
+	}
+	snap = snapshot_new(bl, 1);
+	if (snap == NULL) {
+		blocklist_free(bl);
+		fprintf(stderr, "sluice: out of memory\n");
+		access_log_close(alog);
+		return 1;
+	}
+	rc = server_run(&cfg, alog, snap);
+	snapshot_release(snap);
 	access_log_close(alog);
 	return rc;
 }

@@ -48,6 +48,10 @@ static int set_bool(struct config *, const struct directive_info *,
 		    const char *, bool, char *);
 static int set_size(struct config *, const struct directive_info *,
 		    const char *, bool, char *);
+static int set_list(struct config *, const struct directive_info *,
+		    const char *, bool, char *);
+static int set_block_response(struct config *, const struct directive_info *,
+			      const char *, bool, char *);
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -110,6 +114,24 @@ static const struct directive directives[] = {
 	  "DNS servers to ask: those in /etc/resolv.conf, or this list",
 	  false},
 	 set_dns, FIELD(dns), 0, 0},
+	{{"blocklist", "PATH|GLOB|URL|builtin|none [exact]", "builtin",
+	  "domains to refuse with 403, their subdomains too (exact: the "
+	  "names alone); none: block nothing", true},
+	 set_list, FIELD(lists), 0, 0},
+	{{"allowlist", "PATH|GLOB|URL [exact]", "none",
+	  "domains never blocked, their subdomains too (exact: the names "
+	  "alone)", true},
+	 set_list, FIELD(lists), 1, 0},
+	{{"block-response", "403|204|close", "403",
+	  "what a blocked request gets (CONNECT gets 403 for 204)", false},
+	 set_block_response, FIELD(block_response), 0, 0},
+	{{"blocklist-refresh", "DURATION", "24h",
+	  "how often lists given by URL are fetched again", false},
+	 set_duration, FIELD(blocklist_refresh_ms), 60000, DURATION_MAX_MS},
+	{{"blocklist-cache", "DIR", "/var/cache/sluice",
+	  "where lists given by URL are kept, so a restart needs no network",
+	  false},
+	 set_path, FIELD(blocklist_cache), 0, 0},
 };
 /* clang-format on */
 
@@ -461,6 +483,89 @@ static int set_dns(struct config *cfg, const struct directive_info *d,
 	return 0;
 }
 
+/* Removes the blocklists (allow false) or the allowlists (allow true). */
+static void drop_lists(struct config *cfg, bool allow)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < cfg->n_lists; i++)
+		if (cfg->lists[i].allow != allow)
+			cfg->lists[kept++] = cfg->lists[i];
+	cfg->n_lists = kept;
+}
+
+/* "SOURCE [exact]"; for blocklist also "builtin" and "none". */
+static int set_list(struct config *cfg, const struct directive_info *d,
+		    const char *value, bool reset, char *err)
+{
+	const struct directive *dir = (const struct directive *)d;
+	bool allow = dir->min == 1;
+	const char *p = value, *w, *opt;
+	size_t n = next_word(&p, &w), opt_n;
+	struct config_list *l;
+
+	if (reset)
+		drop_lists(cfg, allow);
+	opt_n = next_word(&p, &opt);
+	if (n == 0 || (opt_n > 0 && (opt_n != 5 || memcmp(opt, "exact", 5))) ||
+	    next_word(&p, &opt) > 0) {
+		set_err(err, "%s: expected %s", d->name, d->arg);
+		return -1;
+	}
+	if (n == 4 && memcmp(w, "none", 4) == 0 && opt_n == 0) {
+		/* the default is "none" for allowlists: nothing to add */
+		drop_lists(cfg, allow);
+		return 0;
+	}
+	if (n >= CONFIG_PATH_MAX) {
+		set_err(err, "%s: path too long", d->name);
+		return -1;
+	}
+	if (allow && n == 7 && memcmp(w, "builtin", 7) == 0) {
+		set_err(err, "%s: there is no built-in allowlist", d->name);
+		return -1;
+	}
+	if (cfg->n_lists == CONFIG_MAX_LISTS) {
+		set_err(err, "%s: more than %d lists (a glob counts once)",
+			d->name, CONFIG_MAX_LISTS);
+		return -1;
+	}
+	l = &cfg->lists[cfg->n_lists++];
+	memcpy(l->source, w, n);
+	l->source[n] = '\0';
+	memcpy(l->where, cfg->where, sizeof(l->where));
+	l->allow = allow;
+	l->exact = opt_n > 0;
+	return 0;
+}
+
+static int set_block_response(struct config *cfg,
+			      const struct directive_info *d, const char *value,
+			      bool reset, char *err)
+{
+	(void)reset;
+	if (strcmp(value, "403") == 0)
+		cfg->block_response = BLOCK_RESPONSE_403;
+	else if (strcmp(value, "204") == 0)
+		cfg->block_response = BLOCK_RESPONSE_204;
+	else if (strcmp(value, "close") == 0)
+		cfg->block_response = BLOCK_RESPONSE_CLOSE;
+	else {
+		set_err(err, "%s: '%s' is not one of 403, 204, close", d->name,
+			value);
+		return -1;
+	}
+	return 0;
+}
+
+bool config_blocking_off(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_lists; i++)
+		if (!cfg->lists[i].allow)
+			return false;
+	return true;
+}
+
 static const struct directive *find_directive(const char *name, size_t len)
 {
 	for (size_t i = 0; i < N_DIRECTIVES; i++) {
@@ -489,6 +594,7 @@ void config_init(struct config *cfg)
 	char err[CONFIG_ERR_MAX];
 
 	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->where, sizeof(cfg->where), "default");
 	for (size_t i = 0; i < N_DIRECTIVES; i++) {
 		int rc = directives[i].set(cfg, &directives[i].info,
 					   directives[i].info.def, true, err);
@@ -505,6 +611,7 @@ int config_set(struct config *cfg, const char *name, const char *value,
 		set_err(err, "unknown directive '%s'", name);
 		return -1;
 	}
+	snprintf(cfg->where, sizeof(cfg->where), "--%s", d->info.name);
 	return apply(cfg, d, value, source, err);
 }
 
@@ -572,6 +679,8 @@ int config_parse(struct config *cfg, const char *text, size_t len,
 				 d->info.name, d->info.arg);
 			return -1;
 		}
+		snprintf(cfg->where, sizeof(cfg->where), "%.80s:%u", file,
+			 lineno);
 		if (apply(cfg, d, value, CONFIG_SOURCE_FILE, msg) < 0) {
 			snprintf(err, CONFIG_ERR_MAX, "%.200s:%u: %.280s", file,
 				 lineno, msg);

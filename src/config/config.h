@@ -20,6 +20,8 @@
 #define CONFIG_MAX_WORKERS 64
 #define CONFIG_PATH_MAX	   1024
 #define CONFIG_ERR_MAX	   512
+#define CONFIG_MAX_LISTS   64
+#define CONFIG_WHERE_MAX   96
 /* Most header fields a head may have: what the head writer can track. */
 #define CONFIG_MAX_HEADER_FIELDS 256
 
@@ -28,6 +30,21 @@ enum log_level {
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_WARN,
 	LOG_LEVEL_ERROR,
+};
+
+/* What a blocked request gets (block-response). */
+enum block_response {
+	BLOCK_RESPONSE_403 = 1, /* 403 and a short page naming the list */
+	BLOCK_RESPONSE_204,	/* 204 No Content (CONNECT still gets 403) */
+	BLOCK_RESPONSE_CLOSE,	/* the connection closed, no reply */
+};
+
+/* One blocklist or allowlist directive. */
+struct config_list {
+	char source[CONFIG_PATH_MAX]; /* a path, a glob, a URL or "builtin" */
+	char where[CONFIG_WHERE_MAX]; /* "file:line" or "--blocklist" */
+	bool allow;		      /* an allowlist */
+	bool exact; /* hosts and plain names: not subdomains */
 };
 
 struct config_addr {
@@ -62,6 +79,14 @@ struct config {
 	char hosts_file[CONFIG_PATH_MAX];
 	struct config_addr dns[CONFIG_MAX_DNS]; /* none: the system's */
 	size_t n_dns;
+	struct config_list lists[CONFIG_MAX_LISTS]; /* in the order given */
+	size_t n_lists;
+	enum block_response block_response;
+	uint64_t blocklist_refresh_ms;
+	char blocklist_cache[CONFIG_PATH_MAX]; /* directory for URL lists */
+
+	/* where the directive being applied was written, for list errors */
+	char where[CONFIG_WHERE_MAX];
 
 	/* per directive: the source of its current value */
 	uint8_t source[32];
@@ -84,6 +109,9 @@ int config_set(struct config *cfg, const char *name, const char *value,
  */
 int config_parse(struct config *cfg, const char *text, size_t len,
 		 const char *file, char *err);
+
+/* Is no blocklist configured ("blocklist none")? */
+bool config_blocking_off(const struct config *cfg);
 
 /* Is CONNECT to port allowed? */
 bool config_port_allowed(const struct config *cfg, uint16_t port);

@@ -83,3 +83,36 @@ size_t http1_write_error(char *out, size_t cap, int status, const char *reason)
 	out[(size_t)head + n] = '\0';
 	return (size_t)head + n;
 }
+
+size_t http1_write_response(char *out, size_t cap, int status,
+			    const char *content_type, const char *body,
+			    size_t body_len, bool close, bool head_only)
+{
+	int head;
+
+	if (status == 204)
+		head = snprintf(out, cap,
+				"HTTP/1.1 204 No Content\r\n"
+				"Cache-Control: no-store\r\n"
+				"Connection: %s\r\n"
+				"\r\n",
+				close ? "close" : "keep-alive");
+	else
+		head = snprintf(out, cap,
+				"HTTP/1.1 %03d %s\r\n"
+				"Content-Type: %s\r\n"
+				"Content-Length: %zu\r\n"
+				"Cache-Control: no-store\r\n"
+				"Connection: %s\r\n"
+				"\r\n",
+				status, http_status_text(status), content_type,
+				body_len, close ? "close" : "keep-alive");
+	if (head < 0 || (size_t)head >= cap)
+		return 0;
+	if (status == 204 || head_only)
+		return (size_t)head;
+	if ((size_t)head + body_len > cap)
+		return 0;
+	memcpy(out + head, body, body_len);
+	return (size_t)head + body_len;
+}

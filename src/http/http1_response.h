@@ -5,6 +5,7 @@
 #ifndef SLUICE_HTTP_HTTP1_RESPONSE_H
 #define SLUICE_HTTP_HTTP1_RESPONSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* RFC 9110 §9.3.6: any 2xx to CONNECT starts the tunnel; no body. */
@@ -20,5 +21,16 @@ const char *http_status_text(int status);
  * (always < cap; the reason is truncated to fit). cap must be >= 256.
  */
 size_t http1_write_error(char *out, size_t cap, int status, const char *reason);
+
+/*
+ * Writes a complete response of our own into out[cap]: the status line,
+ * Content-Type and Content-Length (none for 204: RFC 9110 §8.6),
+ * Cache-Control: no-store, Connection: close or keep-alive, then the body
+ * unless head_only (a reply to HEAD: RFC 9110 §9.3.2). Returns the length
+ * written, or 0 when it does not fit.
+ */
+size_t http1_write_response(char *out, size_t cap, int status,
+			    const char *content_type, const char *body,
+			    size_t body_len, bool close, bool head_only);
 
 #endif

@@ -160,6 +160,12 @@ void forward_begin(struct session *s, const struct http1_request *req)
 				    http1_framing_strerror(ferr));
 		return;
 	}
+	if (uri.authority.kind == AUTHORITY_NAME &&
+	    block_request(s, uri.authority.host, uri.authority.host_len, false,
+			  info.body == HTTP1_BODY_NONE && !info.conn.close,
+			  req->method_len == 4 &&
+				  memcmp(req->method, "HEAD", 4) == 0))
+		return;
 	if (is_own_listener(s, &uri.authority)) {
 		session_reply_error(s, 400, "loop",
 				    "the request is addressed to this proxy");

@@ -10,6 +10,9 @@
 #include "base/addr.h"
 #include "net/listener.h"
 #include "net/loop.h"
+#include "policy/blocklist.h"
+#include "proxy/lists.h"
+#include "proxy/snapshot.h"
 #include "proxy/worker.h"
 #include "report/log.h"
 
@@ -107,9 +110,52 @@ static void command_all(struct worker **workers, unsigned n, char cmd)
 			worker_command(workers[i], cmd);
 }
 
+static void report_log(void *arg, bool warning, const char *line)
+{
+	(void)arg;
+	if (warning)
+		log_warn("%s", line);
+	else
+		log_info("%s", line);
+}
+
+/*
+ * SIGHUP: reads every list again into a new set, off the workers, and
+ * hands it to each of them. A list that cannot be read keeps the old set.
+ */
+static void reload_lists(const struct config *cfg, struct worker **workers,
+			 unsigned n, struct snapshot **current)
+{
+	struct blocklist *bl;
+	struct snapshot *snap;
+	char err[LISTS_ERR_MAX];
+
+	log_info("SIGHUP: reloading the lists");
+	if (lists_load(cfg, report_log, NULL, &bl, err) < 0) {
+		log_error("reload failed, keeping the lists loaded before: %s",
+			  err);
+		return;
+	}
+	snap = snapshot_new(bl, (*current)->generation + 1);
+	if (snap == NULL) {
+		blocklist_free(bl);
+		log_error("reload failed, keeping the lists loaded before: out "
+			  "of memory");
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (workers[i] != NULL)
+			worker_publish(workers[i], snap);
+	snapshot_release(*current);
+	*current = snap;
+	log_info("reload done: generation %llu in use",
+		 (unsigned long long)snap->generation);
+}
+
 /* Waits for signals until every worker has stopped. */
 static void wait_for_signals(const struct config *cfg, struct worker **workers,
-			     unsigned n, const sigset_t *set)
+			     unsigned n, const sigset_t *set,
+			     struct snapshot **current)
 {
 	bool draining = false;
 
@@ -132,9 +178,8 @@ static void wait_for_signals(const struct config *cfg, struct worker **workers,
 				 sig == SIGTERM ? "SIGTERM" : "SIGINT",
 				 (unsigned long long)cfg->shutdown_grace_ms);
 			command_all(workers, n, WORKER_CMD_DRAIN);
-		} else if (sig == SIGHUP) {
-			log_warn("SIGHUP: live reload is not supported yet; "
-				 "restart to apply a new config");
+		} else if (sig == SIGHUP && !draining) {
+			reload_lists(cfg, workers, n, current);
 		}
 	}
 }
@@ -144,8 +189,10 @@ static void on_worker_stopped(void *arg)
 	pthread_kill(*(pthread_t *)arg, SIGNAL_WORKER_STOPPED);
 }
 
-int server_run(const struct config *cfg, struct access_log *access_log)
+int server_run(const struct config *cfg, struct access_log *access_log,
+	       struct snapshot *snap)
 {
+	struct snapshot *current = snapshot_pin(snap);
 	pthread_t main_thread = pthread_self();
 	unsigned n = worker_count(cfg);
 	int(*fds)[CONFIG_MAX_LISTEN] = calloc(n, sizeof(*fds));
@@ -176,8 +223,8 @@ int server_run(const struct config *cfg, struct access_log *access_log)
 		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		workers[i] =
-			worker_new(i, cfg, access_log, fds[i], cfg->n_listen);
+		workers[i] = worker_new(i, cfg, access_log, current, fds[i],
+					cfg->n_listen);
 		if (workers[i] == NULL) {
 			log_error("cannot create worker %u", i);
 			close_all(fds + i, n - i, cfg->n_listen);
@@ -197,7 +244,7 @@ int server_run(const struct config *cfg, struct access_log *access_log)
 		}
 	}
 	log_info("sluice ready");
-	wait_for_signals(cfg, workers, n, &set);
+	wait_for_signals(cfg, workers, n, &set, &current);
 	status = 0;
 join:
 	for (unsigned i = 0; i < n; i++)
@@ -205,6 +252,7 @@ join:
 	if (status == 0)
 		log_info("stopped");
 out:
+	snapshot_release(current);
 	free(fds);
 	free(workers);
 	return status;

@@ -8,12 +8,15 @@
 #include "config/config.h"
 
 struct access_log;
+struct snapshot;
 
 /*
- * Runs until SIGTERM or SIGINT has drained the workers. Returns the
- * process exit status: 0 after a clean shutdown, 1 when it could not start
- * (the reason is logged).
+ * Runs until SIGTERM or SIGINT has drained the workers, with snap (the
+ * caller keeps its reference) as the first blocklist; SIGHUP reloads the
+ * lists. Returns the process exit status: 0 after a clean shutdown, 1 when
+ * it could not start (the reason is logged).
  */
-int server_run(const struct config *cfg, struct access_log *access_log);
+int server_run(const struct config *cfg, struct access_log *access_log,
+	       struct snapshot *snap);
 
 #endif

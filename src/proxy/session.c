@@ -67,6 +67,7 @@ static void log_request(struct session *s)
 		.bytes_down = s->down.bytes,
 		.duration_ms = now - s->start_ms,
 		.end = s->end,
+		.rule = s->rule,
 	};
 
 	if (s->status == 0)
@@ -88,6 +89,8 @@ void session_finish(struct session *s, const char *end)
 	if (s->client_fd >= 0)
 		close(s->client_fd);
 	free(s->head);
+	free(s->reply);
+	s->reply = NULL;
 	log_request(s);
 	worker_session_unlinked(w, s);
 	pool_put(&w->sessions, s);
@@ -106,10 +109,15 @@ int session_next_request(struct session *s, const char *data, size_t len)
 		return -ENOMEM;
 	if (len > 0) /* data may live in what we release next */
 		memcpy(head, data, len);
-	s->end = "done";
+	if (s->end == NULL)
+		s->end = "done";
 	log_request(s);
 	session_release_target(s);
 	free(s->head);
+	free(s->reply);
+	s->reply = NULL;
+	s->reply_keepalive = false;
+	s->rule[0] = '\0';
 	s->head = head;
 	s->head_cap = len > SESSION_HEAD_INITIAL_BYTES
 			      ? len
@@ -172,6 +180,12 @@ static void send_reply(struct session *s)
 		s->reply_off += (size_t)n;
 	}
 	watch_stop(s->client_wr);
+	if (s->reply_keepalive) {
+		if (session_next_request(s, s->head + s->head_used,
+					 s->head_len - s->head_used) < 0)
+			session_finish(s, "no-memory");
+		return;
+	}
 	/* RFC 9112 §9.6: close our side, then read until the client is done,
 	 * so that its unread bytes do not turn our reply into a reset */
 	shutdown(s->client_fd, SHUT_WR);
@@ -182,23 +196,18 @@ static void send_reply(struct session *s)
 		session_finish(s, s->end);
 }
 
-void session_reply_error(struct session *s, int status, const char *end,
-			 const char *fmt, ...)
+void session_send_reply(struct session *s, char *buf, size_t len, int status,
+			const char *end, bool keepalive)
 {
-	char reason[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	log_debug("%s %s %s: %d %s", s->method, s->target, end, status, reason);
 	session_release_target(s);
+	free(s->reply);
+	s->reply = buf;
+	s->reply_len = len;
+	s->reply_off = 0;
+	s->reply_keepalive = keepalive;
 	s->status = status;
 	s->end = end;
 	s->end_ms = loop_now_ms(s->worker->loop);
-	s->reply_len =
-		http1_write_error(s->reply, sizeof(s->reply), status, reason);
-	s->reply_off = 0;
 	s->state = SESSION_REPLY;
 	watch_stop(s->client_rd);
 	watch_stop(s->timer);
@@ -207,6 +216,28 @@ void session_reply_error(struct session *s, int status, const char *end,
 		return;
 	}
 	send_reply(s);
+}
+
+void session_reply_error(struct session *s, int status, const char *end,
+			 const char *fmt, ...)
+{
+	char reason[256];
+	char *buf = malloc(SESSION_ERROR_BYTES);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	log_debug("%s %s %s: %d %s", s->method, s->target, end, status, reason);
+	if (buf == NULL) {
+		s->status = status;
+		session_finish(s, "no-memory");
+		return;
+	}
+	session_send_reply(
+		s, buf,
+		http1_write_error(buf, SESSION_ERROR_BYTES, status, reason),
+		status, end, false);
 }
 
 static void on_client_writable(void *arg)

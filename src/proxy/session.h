@@ -36,6 +36,8 @@ struct chunk_framer {
  * that the client sees the reply instead of a reset (RFC 9112 §9.6). */
 #define SESSION_LINGER_MS    2000
 #define SESSION_LINGER_BYTES (64 * 1024)
+/* Room for an error reply: status line, three fields, a one-line body. */
+#define SESSION_ERROR_BYTES 512
 
 enum session_state {
 	SESSION_READ_HEAD = 1,
@@ -100,9 +102,11 @@ struct session {
 	bool websocket;	      /* the request asked for a WebSocket upgrade */
 	bool upgraded;	      /* after a 101: relaying as a tunnel */
 
-	char reply[512];
+	char *reply; /* our own response (error, block page); owned */
 	size_t reply_len, reply_off;
+	bool reply_keepalive; /* after it, read the next request */
 	uint64_t linger_bytes;
+	char rule[96]; /* "list:line" of the blocklist rule that fired */
 
 	int status;	 /* 0 until a reply is decided */
 	const char *end; /* why the session ended, for the access log */
@@ -120,6 +124,14 @@ void session_finish(struct session *s, const char *end);
 void session_reply_error(struct session *s, int status, const char *end,
 			 const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Sends buf[0..len) (malloc'd; the session owns it from now on) as the
+ * reply to the current request, which ends with status and end. Then the
+ * connection closes, or with keepalive the next request is read.
+ */
+void session_send_reply(struct session *s, char *buf, size_t len, int status,
+			const char *end, bool keepalive);
 
 /* For a draining worker: close the session now if it is idle. */
 bool session_is_idle(const struct session *s);
@@ -139,6 +151,15 @@ void forward_begin(struct session *s, const struct http1_request *req);
 void forward_connected(struct session *s);
 void forward_on_timer(struct session *s);
 void forward_release(struct session *s);
+
+/*
+ * block.c: if the blocklist refuses host[0..len) (a DNS name), answers as
+ * block-response says and returns true; the session is then taken care of.
+ * connect: a CONNECT request; reusable: the client connection could carry
+ * another request after this one (no body, no close); head: a HEAD request.
+ */
+bool block_request(struct session *s, const char *host, size_t len,
+		   bool connect, bool reusable, bool head);
 
 /* tunnel.c: take over a parsed CONNECT request. */
 void tunnel_begin(struct session *s, const char *target, size_t target_len);

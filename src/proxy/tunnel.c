@@ -37,6 +37,9 @@ void tunnel_begin(struct session *s, const char *target, size_t target_len)
 				    authority_strerror(aerr));
 		return;
 	}
+	if (a.kind == AUTHORITY_NAME &&
+	    block_request(s, a.host, a.host_len, true, false, false))
+		return;
 	if (!config_port_allowed(cfg, a.port)) {
 		session_reply_error(s, 403, "port-denied",
 				    "CONNECT to port %u is not allowed",

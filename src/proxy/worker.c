@@ -6,6 +6,7 @@
 
 #include "net/listener.h"
 #include "proxy/session.h"
+#include "proxy/snapshot.h"
 #include "report/log.h"
 
 #include <errno.h>
@@ -21,8 +22,8 @@ static void on_ctl(void *arg);
 static void on_grace(void *arg);
 
 struct worker *worker_new(unsigned id, const struct config *cfg,
-			  struct access_log *access_log, const int *listen_fds,
-			  size_t n_listen)
+			  struct access_log *access_log, struct snapshot *snap,
+			  const int *listen_fds, size_t n_listen)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 
@@ -31,6 +32,8 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 	w->id = id;
 	w->cfg = cfg;
 	w->access_log = access_log;
+	w->snapshot = snapshot_pin(snap);
+	atomic_init(&w->next_snapshot, NULL);
 	w->ctl_fd[0] = w->ctl_fd[1] = -1;
 	w->limits.max_line_bytes = cfg->max_request_line;
 	w->limits.max_head_bytes = cfg->max_head_bytes;
@@ -115,6 +118,24 @@ void worker_command(struct worker *w, char cmd)
 	(void)!write(w->ctl_fd[1], &cmd, 1);
 }
 
+void worker_publish(struct worker *w, struct snapshot *snap)
+{
+	/* one not taken yet is replaced: only the newest matters */
+	snapshot_release(
+		atomic_exchange(&w->next_snapshot, snapshot_pin(snap)));
+	worker_command(w, WORKER_CMD_SNAPSHOT);
+}
+
+static void take_snapshot(struct worker *w)
+{
+	struct snapshot *snap = atomic_exchange(&w->next_snapshot, NULL);
+
+	if (snap == NULL)
+		return;
+	snapshot_release(w->snapshot);
+	w->snapshot = snap;
+}
+
 static void close_listeners(struct worker *w)
 {
 	for (size_t i = 0; i < w->n_listen; i++) {
@@ -154,6 +175,8 @@ void worker_join_free(struct worker *w)
 	pipe_pool_deinit(&w->pipes);
 	pool_deinit(&w->sessions);
 	free(w->scratch);
+	snapshot_release(w->snapshot);
+	snapshot_release(atomic_exchange(&w->next_snapshot, NULL));
 	loop_free(w->loop);
 	if (w->ctl_fd[0] >= 0) {
 		close(w->ctl_fd[0]);
@@ -258,6 +281,8 @@ static void on_ctl(void *arg)
 	ssize_t n = read(w->ctl_fd[0], cmds, sizeof(cmds));
 
 	for (ssize_t i = 0; i < n; i++) {
+		if (cmds[i] == WORKER_CMD_SNAPSHOT)
+			take_snapshot(w);
 		if (cmds[i] == WORKER_CMD_STOP) {
 			w->draining = true;
 			close_listeners(w);

@@ -22,10 +22,12 @@
 
 struct session;
 struct access_log;
+struct snapshot;
 
 /* Commands the main thread sends a worker through its control pipe. */
-#define WORKER_CMD_DRAIN 'd' /* stop accepting; close tunnels at grace end */
-#define WORKER_CMD_STOP	 'q' /* close everything now */
+#define WORKER_CMD_DRAIN    'd' /* stop accepting; close tunnels at grace end */
+#define WORKER_CMD_STOP	    'q' /* close everything now */
+#define WORKER_CMD_SNAPSHOT 's' /* take the snapshot in next_snapshot */
 
 /* Accepts per wake-up of one listener, so one busy port cannot starve. */
 #define WORKER_ACCEPT_BATCH 64
@@ -41,6 +43,8 @@ struct worker {
 	bool started;
 	const struct config *cfg;
 	struct access_log *access_log;
+	struct snapshot *snapshot; /* the lists in use; one reference */
+	_Atomic(struct snapshot *) next_snapshot; /* handed over, not taken */
 	struct loop *loop;
 	struct resolver *resolver;
 	struct pipe_pool pipes;
@@ -76,8 +80,14 @@ struct worker {
  * owns them from now on. Returns NULL (and closes nothing) on failure.
  */
 struct worker *worker_new(unsigned id, const struct config *cfg,
-			  struct access_log *access_log, const int *listen_fds,
-			  size_t n_listen);
+			  struct access_log *access_log, struct snapshot *snap,
+			  const int *listen_fds, size_t n_listen);
+
+/*
+ * From any thread: gives the worker a reference to snap; it moves to it
+ * between two events and drops its old one.
+ */
+void worker_publish(struct worker *w, struct snapshot *snap);
 
 /* Runs the worker's loop on a new thread. Returns 0 or -errno. */
 int worker_start(struct worker *w);

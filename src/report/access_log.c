@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +65,16 @@ void access_log_write(struct access_log *log, const struct access_entry *e)
 		return;
 	log_format_time(when, sizeof(when));
 	addr_format(e->client, client, sizeof(client));
+	bool rule = e->rule != NULL && e->rule[0] != '\0';
+
 	n = snprintf(line, sizeof(line),
-		     "%s %s %s %s status=%d up=%llu down=%llu ms=%llu end=%s\n",
+		     "%s %s %s %s status=%d up=%llu down=%llu ms=%llu "
+		     "end=%s%s%s\n",
 		     when, client, e->method, e->target, e->status,
 		     (unsigned long long)e->bytes_up,
 		     (unsigned long long)e->bytes_down,
-		     (unsigned long long)e->duration_ms, e->end);
+		     (unsigned long long)e->duration_ms, e->end,
+		     rule ? " rule=" : "", rule ? e->rule : "");
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {

@@ -1,11 +1,12 @@
 /*
  * access_log.h - one line per finished request or tunnel.
  *
- *   TIME CLIENT METHOD TARGET status=N up=N down=N ms=N end=WORD
+ *   TIME CLIENT METHOD TARGET status=N up=N down=N ms=N end=WORD [rule=L:N]
  *
  * up: payload bytes client -> target; down: target -> client (our own
  * replies not counted); end: why it finished (done, idle-timeout, shutdown,
- * or the error that ended it). Thread-safe like the error log: one write(2)
+ * or the error that ended it); rule: the blocklist and line that blocked it.
+ * Thread-safe like the error log: one write(2)
  * per line to an O_APPEND descriptor shared by all workers.
  */
 #ifndef SLUICE_REPORT_ACCESS_LOG_H
@@ -25,6 +26,7 @@ struct access_entry {
 	uint64_t bytes_down;
 	uint64_t duration_ms;
 	const char *end;
+	const char *rule; /* NULL or "": no rule fired */
 };
 
 /* spec is a path, "stderr" or "off". Returns NULL and -errno in *err. */

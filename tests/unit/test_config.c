@@ -110,7 +110,10 @@ static void has_a_valid_default_and_help_for_every_directive(void **state)
 		assert_non_null(d->def);
 		assert_non_null(d->help);
 		assert_null(strchr(d->help, '\n'));
-		assert_int_equal(d->repeatable, strcmp(d->name, "listen") == 0);
+		assert_int_equal(d->repeatable,
+				 strcmp(d->name, "listen") == 0 ||
+					 strcmp(d->name, "blocklist") == 0 ||
+					 strcmp(d->name, "allowlist") == 0);
 		if (config_set(cfg, d->name, d->def, CONFIG_SOURCE_DEFAULT,
 			       err) != 0)
 			fail_msg("default of %s: %s", d->name, err);
@@ -615,6 +618,85 @@ static void keeps_messages_within_the_buffer(void **state)
 	free(cfg);
 }
 
+/* Formats cfg's lists as "b:SOURCE[:exact]@WHERE a:..." in order. */
+static void format_lists(const struct config *cfg, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < cfg->n_lists && n < cap; i++) {
+		const struct config_list *l = &cfg->lists[i];
+		n += (size_t)snprintf(out + n, cap - n, "%s%c:%s%s@%s",
+				      i ? " " : "", l->allow ? 'a' : 'b',
+				      l->source, l->exact ? ":exact" : "",
+				      l->where);
+	}
+}
+
+/*
+ * blocklist and allowlist are repeatable and keep their order; the file's
+ * first blocklist replaces the built-in one, a flag replaces the file's,
+ * "none" empties them, and each list remembers where it was written.
+ */
+static void reads_blocklists_in_order_with_their_origin(void **state)
+{
+	static const char text[] = "blocklist /a.hosts\n"
+				   "allowlist /ok.txt exact\n"
+				   "blocklist /lists/*.txt exact\n"
+				   "block-response 204\n"
+				   "blocklist-refresh 6h\n";
+	struct config *cfg = new_config();
+	char err[CONFIG_ERR_MAX], got[1024];
+
+	(void)state;
+	format_lists(cfg, got, sizeof(got));
+	assert_string_equal(got, "b:builtin@default");
+	assert_false(config_blocking_off(cfg));
+	assert_int_equal(cfg->block_response, BLOCK_RESPONSE_403);
+	assert_int_equal(parse_text(cfg, S(text), err), 0);
+	format_lists(cfg, got, sizeof(got));
+	assert_string_equal(got, "b:/a.hosts@test.conf:1 "
+				 "a:/ok.txt:exact@test.conf:2 "
+				 "b:/lists/*.txt:exact@test.conf:3");
+	assert_int_equal(cfg->block_response, BLOCK_RESPONSE_204);
+	assert_int_equal(cfg->blocklist_refresh_ms, 6 * 3600 * 1000);
+
+	/* a flag replaces the file's blocklists, and keeps its allowlists */
+	assert_int_equal(config_set(cfg, "blocklist", "https://x.test/l.txt",
+				    CONFIG_SOURCE_FLAG, err),
+			 0);
+	format_lists(cfg, got, sizeof(got));
+	assert_string_equal(got, "a:/ok.txt:exact@test.conf:2 "
+				 "b:https://x.test/l.txt@--blocklist");
+	assert_int_equal(
+		config_set(cfg, "blocklist", "none", CONFIG_SOURCE_FLAG, err),
+		0);
+	assert_true(config_blocking_off(cfg));
+	free(cfg);
+}
+
+static void refuses_bad_list_lines(void **state)
+{
+	static const char *const bad[] = {
+		"blocklist\n",
+		"blocklist /a exactly\n",
+		"blocklist /a exact more\n",
+		"allowlist builtin\n",
+		"block-response 404\n",
+		"blocklist-refresh 10s\n",
+	};
+	char err[CONFIG_ERR_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct config *cfg = new_config();
+		assert_int_equal(parse_text(cfg, bad[i], strlen(bad[i]), err),
+				 -1);
+		assert_non_null(strstr(err, "test.conf:1: "));
+		free(cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +713,8 @@ int main(void)
 		cmocka_unit_test(reports_errors_as_file_line_message),
 		cmocka_unit_test(accepts_files_with_nothing_to_say),
 		cmocka_unit_test(keeps_messages_within_the_buffer),
+		cmocka_unit_test(reads_blocklists_in_order_with_their_origin),
+		cmocka_unit_test(refuses_bad_list_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
