@@ -7,6 +7,7 @@
  * or config.
  */
 #include "config/config.h"
+#include "net/fetch.h"
 #include "policy/blocklist.h"
 #include "proxy/lists.h"
 #include "proxy/server.h"
@@ -277,6 +278,11 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_info("sluice %s starting", SLUICE_VERSION);
+	if (fetch_global_init() < 0) {
+		fprintf(stderr, "sluice: cannot initialise libcurl\n");
+		access_log_close(alog);
+		return 1;
+	}
 	if (lists_load(&cfg, report_log, NULL, &bl, err) < 0) {
 		fprintf(stderr, "sluice: %s\n", err);
 		access_log_close(alog);

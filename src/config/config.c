@@ -127,7 +127,7 @@ static const struct directive directives[] = {
 	 set_block_response, FIELD(block_response), 0, 0},
 	{{"blocklist-refresh", "DURATION", "24h",
 	  "how often lists given by URL are fetched again", false},
-	 set_duration, FIELD(blocklist_refresh_ms), 60000, DURATION_MAX_MS},
+	 set_duration, FIELD(blocklist_refresh_ms), 1000, DURATION_MAX_MS},
 	{{"blocklist-cache", "DIR", "/var/cache/sluice",
 	  "where lists given by URL are kept, so a restart needs no network",
 	  false},

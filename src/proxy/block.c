@@ -107,6 +107,9 @@ bool block_request(struct session *s, const char *host, size_t len,
 	memcpy(name, host, n);
 	name[n] = '\0';
 	snprintf(s->rule, sizeof(s->rule), "%s:%u", v.list, v.line);
+	for (char *c = s->rule; *c != '\0'; c++) /* one word in the log */
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			*c = '?';
 	log_debug("%s %s: blocked by %s", s->method, s->target, s->rule);
 
 	if (cfg->block_response == BLOCK_RESPONSE_CLOSE) {

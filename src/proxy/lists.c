@@ -35,7 +35,9 @@ char *lists_read_file(const char *path, size_t max, size_t *len)
 	if (fstat(fd, &st) < 0)
 		goto fail;
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EISDIR;
+		errno = S_ISREG(st.st_mode)   ? EFBIG
+			: S_ISDIR(st.st_mode) ? EISDIR
+					      : ENODATA;
 		goto fail;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -153,7 +155,8 @@ static int add_file(struct load *ld, const struct config_list *l,
 	if (text == NULL) {
 		snprintf(ld->err, LISTS_ERR_MAX, "%s: %s %s: cannot read: %s",
 			 l->where, l->allow ? "allowlist" : "blocklist", path,
-			 strerror(errno));
+			 errno == ENODATA ? "not a regular file"
+					  : strerror(errno));
 		return -1;
 	}
 	rc = add_text(ld, l, name, text, len);

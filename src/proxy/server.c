@@ -10,9 +10,7 @@
 #include "base/addr.h"
 #include "net/listener.h"
 #include "net/loop.h"
-#include "policy/blocklist.h"
-#include "proxy/lists.h"
-#include "proxy/snapshot.h"
+#include "proxy/reloader.h"
 #include "proxy/worker.h"
 #include "report/log.h"
 
@@ -110,52 +108,25 @@ static void command_all(struct worker **workers, unsigned n, char cmd)
 			worker_command(workers[i], cmd);
 }
 
-static void report_log(void *arg, bool warning, const char *line)
-{
-	(void)arg;
-	if (warning)
-		log_warn("%s", line);
-	else
-		log_info("%s", line);
-}
+struct workers {
+	struct worker **w;
+	unsigned n;
+};
 
-/*
- * SIGHUP: reads every list again into a new set, off the workers, and
- * hands it to each of them. A list that cannot be read keeps the old set.
- */
-static void reload_lists(const struct config *cfg, struct worker **workers,
-			 unsigned n, struct snapshot **current)
+/* The reloader's callback: every worker gets the new snapshot. */
+static void publish(void *arg, struct snapshot *snap)
 {
-	struct blocklist *bl;
-	struct snapshot *snap;
-	char err[LISTS_ERR_MAX];
+	struct workers *ws = arg;
 
-	log_info("SIGHUP: reloading the lists");
-	if (lists_load(cfg, report_log, NULL, &bl, err) < 0) {
-		log_error("reload failed, keeping the lists loaded before: %s",
-			  err);
-		return;
-	}
-	snap = snapshot_new(bl, (*current)->generation + 1);
-	if (snap == NULL) {
-		blocklist_free(bl);
-		log_error("reload failed, keeping the lists loaded before: out "
-			  "of memory");
-		return;
-	}
-	for (unsigned i = 0; i < n; i++)
-		if (workers[i] != NULL)
-			worker_publish(workers[i], snap);
-	snapshot_release(*current);
-	*current = snap;
-	log_info("reload done: generation %llu in use",
-		 (unsigned long long)snap->generation);
+	for (unsigned i = 0; i < ws->n; i++)
+		if (ws->w[i] != NULL)
+			worker_publish(ws->w[i], snap);
 }
 
 /* Waits for signals until every worker has stopped. */
 static void wait_for_signals(const struct config *cfg, struct worker **workers,
 			     unsigned n, const sigset_t *set,
-			     struct snapshot **current)
+			     struct reloader *reloader)
 {
 	bool draining = false;
 
@@ -179,7 +150,7 @@ static void wait_for_signals(const struct config *cfg, struct worker **workers,
 				 (unsigned long long)cfg->shutdown_grace_ms);
 			command_all(workers, n, WORKER_CMD_DRAIN);
 		} else if (sig == SIGHUP && !draining) {
-			reload_lists(cfg, workers, n, current);
+			reloader_request(reloader);
 		}
 	}
 }
@@ -192,7 +163,8 @@ static void on_worker_stopped(void *arg)
 int server_run(const struct config *cfg, struct access_log *access_log,
 	       struct snapshot *snap)
 {
-	struct snapshot *current = snapshot_pin(snap);
+	struct reloader *reloader = NULL;
+	struct workers ws;
 	pthread_t main_thread = pthread_self();
 	unsigned n = worker_count(cfg);
 	int(*fds)[CONFIG_MAX_LISTEN] = calloc(n, sizeof(*fds));
@@ -223,7 +195,7 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		workers[i] = worker_new(i, cfg, access_log, current, fds[i],
+		workers[i] = worker_new(i, cfg, access_log, snap, fds[i],
 					cfg->n_listen);
 		if (workers[i] == NULL) {
 			log_error("cannot create worker %u", i);
@@ -243,16 +215,24 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 			goto join;
 		}
 	}
+	ws.w = workers;
+	ws.n = n;
+	reloader = reloader_start(cfg, snap, publish, &ws);
+	if (reloader == NULL) {
+		log_error("cannot start the list reloader");
+		command_all(workers, n, WORKER_CMD_STOP);
+		goto join;
+	}
 	log_info("sluice ready");
-	wait_for_signals(cfg, workers, n, &set, &current);
+	wait_for_signals(cfg, workers, n, &set, reloader);
 	status = 0;
 join:
+	reloader_stop(reloader); /* before the workers it publishes to go */
 	for (unsigned i = 0; i < n; i++)
 		worker_join_free(workers[i]);
 	if (status == 0)
 		log_info("stopped");
 out:
-	snapshot_release(current);
 	free(fds);
 	free(workers);
 	return status;

@@ -683,7 +683,7 @@ static void refuses_bad_list_lines(void **state)
 		"blocklist /a exact more\n",
 		"allowlist builtin\n",
 		"block-response 404\n",
-		"blocklist-refresh 10s\n",
+		"blocklist-refresh 500ms\n",
 	};
 	char err[CONFIG_ERR_MAX];
 
