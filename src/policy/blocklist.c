@@ -9,8 +9,9 @@
  * Names are hashed from their last byte to their first, so one backward
  * pass over a query yields the hash of every parent at once: a match costs
  * one table probe per label, and the probes are prefetched together before
- * the first is read. Rules never scan a list; nothing here grows with the
- * number of rules but the table.
+ * the first is read; a bloom filter in front of the table spares most of
+ * them. Rules never scan a list; nothing here grows with the number of
+ * rules but the table.
  */
 #include "policy/blocklist.h"
 
@@ -51,6 +52,8 @@ struct blocklist_builder {
 
 struct blocklist {
 	struct table t;
+	uint64_t *filter; /* a bloom filter of the tags, a word a tag */
+	size_t filter_words;
 	char **lists;
 	size_t n_lists;
 };
@@ -92,6 +95,63 @@ static uint32_t tag_of(uint64_t h)
 static size_t home_of(uint32_t tag, size_t cap)
 {
 	return (size_t)(((uint64_t)tag * cap) >> 32);
+}
+
+/* ---- the filter ------------------------------------------------------- */
+
+/*
+ * Before the table, a lookup asks a bloom filter small enough to stay in a
+ * CPU cache (FILTER_BITS_PER_RULE bits a rule: 1.5 MB for a million): most
+ * names are on no list, and for them a parent's probe then costs a cache
+ * hit instead of a trip to memory. Each tag sets three bits of one 64-bit
+ * word, so a test reads one word; about 1.5% of tests of an absent tag
+ * pass anyway, and the table answers those.
+ */
+#define FILTER_BITS_PER_RULE 12
+
+static uint32_t filter_hash(uint32_t tag)
+{
+	tag ^= tag >> 16;
+	tag *= 0x85ebca6bu;
+	tag ^= tag >> 13;
+	tag *= 0xc2b2ae35u;
+	tag ^= tag >> 16;
+	return tag;
+}
+
+static uint64_t filter_bits(uint32_t u)
+{
+	return (1ULL << (u & 63)) | (1ULL << ((u >> 6) & 63)) |
+	       (1ULL << ((u >> 12) & 63));
+}
+
+static const uint64_t *filter_word(const struct blocklist *bl, uint32_t u)
+{
+	return &bl->filter[((uint64_t)u * bl->filter_words) >> 32];
+}
+
+static bool filter_test(const struct blocklist *bl, uint32_t tag)
+{
+	uint32_t u = filter_hash(tag);
+	uint64_t bits = filter_bits(u);
+
+	return (*filter_word(bl, u) & bits) == bits;
+}
+
+static int filter_build(struct blocklist *bl)
+{
+	bl->filter_words = bl->t.n * FILTER_BITS_PER_RULE / 64 + 1;
+	bl->filter = calloc(bl->filter_words, sizeof(uint64_t));
+	if (bl->filter == NULL)
+		return -1;
+	for (size_t i = 0; i < bl->t.cap; i++) {
+		uint32_t tag = bl->t.slots[i].tag;
+		if (tag != 0) {
+			uint32_t u = filter_hash(tag);
+			*(uint64_t *)filter_word(bl, u) |= filter_bits(u);
+		}
+	}
+	return 0;
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -612,6 +672,10 @@ struct blocklist *blocklist_build(struct blocklist_builder *b)
 	bl->lists = b->lists;
 	bl->n_lists = b->n_lists;
 	free(b);
+	if (filter_build(bl) < 0) {
+		blocklist_free(bl);
+		return NULL;
+	}
 	return bl;
 }
 
@@ -621,6 +685,7 @@ void blocklist_free(struct blocklist *bl)
 		return;
 	free(bl->t.slots);
 	free(bl->t.names);
+	free(bl->filter);
 	free_lists(bl->lists, bl->n_lists);
 	free(bl);
 }
@@ -682,12 +747,26 @@ static const struct slot *decide(const struct table *t, const char *q,
 	return best;
 }
 
+/*
+ * Starts loading the slots a probe for tag reads: its home's cache line
+ * and the next, where a run of slots usually ends (at 70% load, a probe
+ * that finds nothing reads about six slots).
+ */
+static void prefetch_run(const struct table *t, uint32_t tag)
+{
+	const char *home = (const char *)&t->slots[home_of(tag, t->cap)];
+
+	__builtin_prefetch(home);
+	__builtin_prefetch(home + 64);
+}
+
 bool blocklist_match(const struct blocklist *bl, const char *name, size_t len,
 		     struct blocklist_verdict *v)
 {
 	char q[BLOCKLIST_NAME_MAX];
 	size_t off[LABELS_MAX];
 	uint32_t tag[LABELS_MAX];
+	bool maybe[LABELS_MAX];
 	size_t n = 0, label = 0;
 	bool digits = true;
 	uint64_t h = HASH_SEED;
@@ -720,7 +799,7 @@ bool blocklist_match(const struct blocklist *bl, const char *name, size_t len,
 			return false; /* an address, not a name */
 		off[n] = i;
 		tag[n] = tag_of(mix(h));
-		__builtin_prefetch(&bl->t.slots[home_of(tag[n], bl->t.cap)]);
+		__builtin_prefetch(filter_word(bl, filter_hash(tag[n])));
 		n++;
 		label = 0;
 		if (i > 0) {
@@ -730,8 +809,16 @@ bool blocklist_match(const struct blocklist *bl, const char *name, size_t len,
 				return false; /* a leading dot */
 		}
 	}
+	/* the table is read only for the names the filter may hold */
+	for (size_t k = 0; k < n; k++) {
+		maybe[k] = filter_test(bl, tag[k]);
+		if (maybe[k])
+			prefetch_run(&bl->t, tag[k]);
+	}
 	/* the most specific name with a covering rule decides */
 	while (n-- > 0) {
+		if (!maybe[n])
+			continue;
 		const struct slot *s = decide(&bl->t, q + off[n], len - off[n],
 					      tag[n], off[n] == 0);
 		if (s == NULL)
@@ -758,7 +845,8 @@ size_t blocklist_memory(const struct blocklist *bl)
 	if (bl == NULL)
 		return 0;
 	bytes = sizeof(*bl) + bl->t.cap * sizeof(struct slot) +
-		bl->t.names_cap + bl->n_lists * sizeof(char *);
+		bl->t.names_cap + bl->filter_words * sizeof(uint64_t) +
+		bl->n_lists * sizeof(char *);
 	for (size_t i = 0; i < bl->n_lists; i++)
 		bytes += strlen(bl->lists[i]) + 1;
 	return bytes;
