@@ -44,10 +44,26 @@ struct table {
 	size_t names_len, names_cap;
 };
 
+/*
+ * Entries wait in a short queue while their slots are prefetched, so that
+ * a load pays for about one trip to memory per BATCH names, not per name.
+ */
+#define BATCH 16
+
+struct pending {
+	uint32_t tag;
+	uint32_t line;
+	uint8_t len;
+	uint8_t rule;
+	char name[BLOCKLIST_NAME_MAX];
+};
+
 struct blocklist_builder {
 	struct table t;
 	char **lists;
 	size_t n_lists;
+	struct pending queue[BATCH];
+	size_t queued;
 };
 
 struct blocklist {
@@ -332,9 +348,9 @@ static int names_append(struct table *t, const char *name, size_t len,
  * duplicate, -1 when out of memory.
  */
 static int table_add(struct table *t, const char *name, size_t len,
-		     enum blocklist_rule rule, uint16_t list, uint32_t line)
+		     uint32_t tag, enum blocklist_rule rule, uint16_t list,
+		     uint32_t line)
 {
-	uint32_t tag = tag_of(hash_name(name, len));
 	struct slot s = {.tag = tag,
 			 .line = line,
 			 .list = list,
@@ -379,26 +395,47 @@ static void count_skipped(struct line_ctx *c)
 		c->st->first_skipped_line = c->line;
 }
 
+/* Inserts the queued entries, in order. 0 or -1 (memory). */
+static int flush(struct line_ctx *c)
+{
+	struct blocklist_builder *b = c->b;
+
+	for (size_t i = 0; i < b->queued; i++) {
+		const struct pending *p = &b->queue[i];
+		int rc = table_add(&b->t, p->name, p->len, p->tag,
+				   (enum blocklist_rule)p->rule, c->list,
+				   p->line);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			c->st->loaded++;
+		else
+			c->st->duplicates++;
+	}
+	b->queued = 0;
+	return 0;
+}
+
 /* One entry: a name and the rule the line gave it. 0 or -1 (memory). */
 static int add_entry(struct line_ctx *c, const char *name, size_t len,
 		     enum blocklist_rule rule)
 {
+	struct blocklist_builder *b = c->b;
+	struct pending *p = &b->queue[b->queued];
 	char norm[BLOCKLIST_NAME_MAX + 1];
 	size_t n = name_normalise(name, len, norm);
-	int rc;
 
 	if (n == 0) {
 		count_skipped(c);
 		return 0;
 	}
-	rc = table_add(&c->b->t, norm, n, rule, c->list, c->line);
-	if (rc < 0)
-		return -1;
-	if (rc > 0)
-		c->st->loaded++;
-	else
-		c->st->duplicates++;
-	return 0;
+	memcpy(p->name, norm, n);
+	p->len = (uint8_t)n;
+	p->rule = (uint8_t)rule;
+	p->line = c->line;
+	p->tag = tag_of(hash_name(norm, n));
+	__builtin_prefetch(&b->t.slots[home_of(p->tag, b->t.cap)]);
+	return ++b->queued == BATCH ? flush(c) : 0;
 }
 
 static bool is_space(char ch)
@@ -630,7 +667,7 @@ int blocklist_builder_add(struct blocklist_builder *b, const char *list_name,
 			return -1;
 		pos += n + 1;
 	}
-	return 0;
+	return flush(&c);
 }
 
 static void free_lists(char **lists, size_t n)

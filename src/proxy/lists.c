@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,8 @@ int lists_load(const struct config *cfg, lists_report_fn report_fn, void *arg,
 		return -1;
 	}
 	*out = blocklist_build(ld.b);
+	/* the texts and the growing table were freed: hand the heap back */
+	malloc_trim(0);
 	if (*out == NULL) {
 		snprintf(err, LISTS_ERR_MAX, "blocklists: out of memory");
 		return -1;
