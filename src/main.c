@@ -191,15 +191,6 @@ static void report_stdout(void *arg, bool warning, const char *line)
 	printf("sluice: %s%s\n", warning ? "warning: " : "", line);
 }
 
-static void report_log(void *arg, bool warning, const char *line)
-{
-	(void)arg;
-	if (warning)
-		log_warn("%s", line);
-	else
-		log_info("%s", line);
-}
-
 /* --explain NAME: the verdict and the rule behind it. */
 static int explain(const struct config *cfg, const char *name)
 {
@@ -283,7 +274,7 @@ int main(int argc, char **argv)
 		access_log_close(alog);
 		return 1;
 	}
-	if (lists_load(&cfg, report_log, NULL, &bl, err) < 0) {
+	if (lists_load(&cfg, lists_report_to_log, NULL, &bl, err) < 0) {
 		fprintf(stderr, "sluice: %s\n", err);
 		access_log_close(alog);
 		return EXIT_USAGE;

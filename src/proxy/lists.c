@@ -9,6 +9,7 @@
 
 #include "policy/blocklist.h"
 #include "policy/blocklist_builtin.h"
+#include "report/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,15 @@ fail:;
 	close(fd);
 	errno = err;
 	return NULL;
+}
+
+void lists_report_to_log(void *arg, bool warning, const char *line)
+{
+	(void)arg;
+	if (warning)
+		log_warn("%s", line);
+	else
+		log_info("%s", line);
 }
 
 bool lists_is_url(const char *source)

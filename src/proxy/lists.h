@@ -21,6 +21,9 @@ struct blocklist;
 /* Receives one line of the load summary ("blocklist X: N loaded, ..."). */
 typedef void (*lists_report_fn)(void *arg, bool warning, const char *line);
 
+/* A lists_report_fn that writes to the error log (info, or warn). */
+void lists_report_to_log(void *arg, bool warning, const char *line);
+
 /*
  * Reads and compiles every list of cfg. Returns 0 and sets *out (NULL when
  * blocking is off), or -1 with "where: blocklist X: reason" in

@@ -46,15 +46,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void report_log(void *arg, bool warning, const char *line)
-{
-	(void)arg;
-	if (warning)
-		log_warn("%s", line);
-	else
-		log_info("%s", line);
-}
-
 static bool has_urls(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_lists; i++)
@@ -113,7 +104,7 @@ static void rebuild(struct reloader *r, const char *why)
 	char err[LISTS_ERR_MAX];
 
 	log_info("%s: reloading the lists", why);
-	if (lists_load(r->cfg, report_log, NULL, &bl, err) < 0) {
+	if (lists_load(r->cfg, lists_report_to_log, NULL, &bl, err) < 0) {
 		log_error("reload failed, keeping the lists loaded before: %s",
 			  err);
 		return;
