@@ -184,7 +184,7 @@ static struct options scan_options(int argc, char **argv)
 	return o;
 }
 
-/* Load-summary lines: to stdout for --check-config, else to the log. */
+/* Load-summary lines for --check-config: to stdout. */
 static void report_stdout(void *arg, bool warning, const char *line)
 {
 	(void)arg;
