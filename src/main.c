@@ -15,6 +15,7 @@
 #include "report/access_log.h"
 #include "report/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,10 +210,19 @@ static int explain(const struct config *cfg, const char *name)
 		printf("%s: allowed: on no list (%zu rules from %zu lists)\n",
 		       name, blocklist_count(bl), blocklist_list_count(bl));
 	} else {
+		/* the listed name, as the list holds it: lowercase, no dot */
+		char listed[BLOCKLIST_NAME_MAX + 1];
+		size_t n = strlen(name + v.match_off);
+		if (n > 0 && name[v.match_off + n - 1] == '.')
+			n--;
+		for (size_t i = 0; i < n && i < BLOCKLIST_NAME_MAX; i++)
+			listed[i] = (char)tolower(
+				(unsigned char)name[v.match_off + i]);
+		listed[n < BLOCKLIST_NAME_MAX ? n : BLOCKLIST_NAME_MAX] = '\0';
 		lists_rule_text(cfg, v.list, v.line, rule, sizeof(rule));
 		printf("%s: %s by %s:%u (%s of %s): %s\n", name,
 		       v.blocked ? "blocked" : "allowed", v.list, v.line,
-		       blocklist_rule_text(v.rule), name + v.match_off, rule);
+		       blocklist_rule_text(v.rule), listed, rule);
 	}
 	blocklist_free(bl);
 	return v.blocked ? 1 : 0;
