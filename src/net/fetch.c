@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ETAG_MAX     256
@@ -77,6 +78,15 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return t->cancel != NULL && atomic_load(t->cancel);
 }
 
+/* curl_slist_append, keeping the list when it fails (the field is then
+ * not sent: the fetch is merely unconditional) */
+static struct curl_slist *add_field(struct curl_slist *list, const char *f)
+{
+	struct curl_slist *n = curl_slist_append(list, f);
+
+	return n != NULL ? n : list;
+}
+
 /* The saved ETag of path, into etag[ETAG_MAX] ("" when none). */
 static void read_etag(const char *etag_path, char *etag)
 {
@@ -112,7 +122,7 @@ enum fetch_result fetch_to_file(const char *url, const char *path,
 				size_t cap)
 {
 	char tmp[4096 + PATH_EXTRA], etag_path[4096 + PATH_EXTRA];
-	char inm[ETAG_MAX + 32], cerr[CURL_ERROR_SIZE] = "";
+	char inm[ETAG_MAX + 32], ims[64], cerr[CURL_ERROR_SIZE] = "";
 	struct transfer t = {.max_bytes = limits->max_bytes,
 			     .cancel = limits->cancel};
 	struct curl_slist *headers = NULL;
@@ -135,18 +145,23 @@ enum fetch_result fetch_to_file(const char *url, const char *path,
 			 curl == NULL ? "no memory" : strerror(errno));
 		goto out;
 	}
-	bool have_copy = stat(path, &st) == 0;
-	if (have_copy) {
+	if (stat(path, &st) == 0) {
 		char etag[ETAG_MAX];
+		struct tm tm;
 		read_etag(etag_path, etag);
 		if (etag[0] != '\0') {
 			snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
-			headers = curl_slist_append(NULL, inm);
+			headers = add_field(headers, inm);
 		}
-		curl_easy_setopt(curl, CURLOPT_TIMECONDITION,
-				 (long)CURL_TIMECOND_IFMODSINCE);
-		curl_easy_setopt(curl, CURLOPT_TIMEVALUE_LARGE,
-				 (curl_off_t)st.st_mtime);
+		/* a plain field, not CURLOPT_TIMECONDITION: libcurl would
+		 * drop a 200 whose Last-Modified is not newer, while the
+		 * server, given If-None-Match, rightly ignores the date
+		 * (RFC 9110 §13.2.2) and sends a new body */
+		if (gmtime_r(&st.st_mtime, &tm) != NULL &&
+		    strftime(ims, sizeof(ims),
+			     "If-Modified-Since: %a, %d %b %Y %H:%M:%S GMT",
+			     &tm) > 0)
+			headers = add_field(headers, ims);
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -184,10 +199,7 @@ enum fetch_result fetch_to_file(const char *url, const char *path,
 						      : curl_easy_strerror(rc));
 		goto out;
 	}
-	if (status == 304 || (status == 200 && have_copy && t.bytes == 0 &&
-			      curl_easy_getinfo(curl, CURLINFO_CONDITION_UNMET,
-						&filetime) == CURLE_OK &&
-			      filetime == 1)) {
+	if (status == 304) {
 		result = FETCH_NOT_MODIFIED;
 		goto out;
 	}
