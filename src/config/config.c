@@ -679,7 +679,7 @@ int config_parse(struct config *cfg, const char *text, size_t len,
 				 d->info.name, d->info.arg);
 			return -1;
 		}
-		snprintf(cfg->where, sizeof(cfg->where), "%.80s:%u", file,
+		snprintf(cfg->where, sizeof(cfg->where), "%.240s:%u", file,
 			 lineno);
 		if (apply(cfg, d, value, CONFIG_SOURCE_FILE, msg) < 0) {
 			snprintf(err, CONFIG_ERR_MAX, "%.200s:%u: %.280s", file,

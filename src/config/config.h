@@ -21,7 +21,7 @@
 #define CONFIG_PATH_MAX	   1024
 #define CONFIG_ERR_MAX	   512
 #define CONFIG_MAX_LISTS   64
-#define CONFIG_WHERE_MAX   96
+#define CONFIG_WHERE_MAX   256
 /* Most header fields a head may have: what the head writer can track. */
 #define CONFIG_MAX_HEADER_FIELDS 256
 
