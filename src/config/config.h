@@ -79,6 +79,10 @@ struct config {
 	char hosts_file[CONFIG_PATH_MAX];
 	struct config_addr dns[CONFIG_MAX_DNS]; /* none: the system's */
 	size_t n_dns;
+	uint64_t dns_timeout_ms;
+	uint64_t dns_min_ttl_ms;
+	uint64_t dns_max_ttl_ms;
+	uint64_t dns_negative_ttl_ms;
 	struct config_list lists[CONFIG_MAX_LISTS]; /* in the order given */
 	size_t n_lists;
 	enum block_response block_response;

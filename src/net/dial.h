@@ -1,13 +1,19 @@
 /*
- * dial.h - non-blocking TCP connect to a list of addresses, in order, with
- * one deadline for the whole attempt. Knows no HTTP.
+ * dial.h - non-blocking TCP connect to a list of addresses, racing them
+ * as Happy Eyeballs v2 does (RFC 8305 §5): the first address is tried, the
+ * next one DIAL_STAGGER_MS later if none has connected yet (or at once when
+ * an attempt fails), the first to connect wins and the others are closed.
+ * One deadline covers the whole race. Knows no HTTP.
  *
- * The caller owns struct dial (embedded in its connection object) and must
- * keep it alive until the callback has run or dial_cancel() returned.
+ * The caller gives the addresses in the order to try them (the resolver
+ * interleaves the families). It owns struct dial (embedded in its
+ * connection object) and must keep it alive until the callback has run or
+ * dial_cancel() returned.
  */
 #ifndef SLUICE_NET_DIAL_H
 #define SLUICE_NET_DIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -15,6 +21,10 @@
 #include "net/loop.h"
 
 #define DIAL_MAX_ADDRS 16
+/* RFC 8305 §5: "Connection Attempt Delay", recommended 250 ms. */
+#define DIAL_STAGGER_MS 250
+/* Attempts in flight at once; a later address waits for a free one. */
+#define DIAL_MAX_ATTEMPTS 4
 
 /*
  * Called exactly once unless cancelled: fd >= 0 is a connected,
@@ -30,14 +40,22 @@ struct dial_addrs {
 	size_t n;
 };
 
+struct dial_attempt {
+	struct dial *d;
+	int fd; /* -1: the slot is free */
+	struct watch *writable;
+};
+
 struct dial {
 	struct loop *loop;
 	struct dial_addrs addrs;
-	size_t next;  /* index of the next address to try */
-	int fd;	      /* socket being connected, or -1 */
-	int last_err; /* -errno of the latest failed address */
-	struct watch *writable;
-	struct watch *timer;
+	size_t next;   /* index of the next address to try */
+	size_t active; /* attempts in flight */
+	int last_err;  /* -errno of the latest failed attempt */
+	bool failed;   /* every address failed: report on_timer */
+	struct dial_attempt attempt[DIAL_MAX_ATTEMPTS];
+	struct watch *timer;   /* the deadline, or the failure report */
+	struct watch *stagger; /* the next attempt's start */
 	dial_fn fn;
 	void *arg;
 };

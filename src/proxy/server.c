@@ -9,6 +9,7 @@
 
 #include "base/addr.h"
 #include "net/listener.h"
+#include "net/hosts.h"
 #include "net/loop.h"
 #include "proxy/reloader.h"
 #include "proxy/worker.h"
@@ -164,6 +165,7 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 	       struct snapshot *snap)
 {
 	struct reloader *reloader = NULL;
+	struct hosts *hosts = NULL;
 	struct workers ws;
 	pthread_t main_thread = pthread_self();
 	unsigned n = worker_count(cfg);
@@ -190,12 +192,19 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 	sigaddset(&set, SIGNAL_WORKER_STOPPED);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by workers */
 
+	/* read once, shared read-only by every worker's resolver */
+	hosts = hosts_load(cfg->hosts_file);
+	if (hosts == NULL) {
+		log_warn("hosts-file %s: cannot read: %s; resolving by DNS "
+			 "alone",
+			 cfg->hosts_file, strerror(errno));
+	}
 	if (open_listeners(cfg, n, fds) < 0) {
 		close_all(fds, n, cfg->n_listen);
 		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		workers[i] = worker_new(i, cfg, access_log, snap, fds[i],
+		workers[i] = worker_new(i, cfg, access_log, snap, hosts, fds[i],
 					cfg->n_listen);
 		if (workers[i] == NULL) {
 			log_error("cannot create worker %u", i);
@@ -233,6 +242,7 @@ join:
 	if (status == 0)
 		log_info("stopped");
 out:
+	hosts_free(hosts); /* after the workers: their resolvers read it */
 	free(fds);
 	free(workers);
 	return status;

@@ -23,7 +23,8 @@ static void on_grace(void *arg);
 
 struct worker *worker_new(unsigned id, const struct config *cfg,
 			  struct access_log *access_log, struct snapshot *snap,
-			  const int *listen_fds, size_t n_listen)
+			  const struct hosts *hosts, const int *listen_fds,
+			  size_t n_listen)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 
@@ -55,8 +56,17 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 		dns[i] = cfg->dns[i].addr;
 		dns_len[i] = cfg->dns[i].addr_len;
 	}
-	w->resolver = resolver_new(w->loop, cfg->hosts_file, dns, dns_len,
-				   cfg->n_dns);
+	struct resolver_config rc = {
+		.hosts = hosts,
+		.servers = dns,
+		.server_lens = dns_len,
+		.n_servers = cfg->n_dns,
+		.timeout_ms = cfg->dns_timeout_ms,
+		.min_ttl_ms = cfg->dns_min_ttl_ms,
+		.max_ttl_ms = cfg->dns_max_ttl_ms,
+		.negative_ttl_ms = cfg->dns_negative_ttl_ms,
+	};
+	w->resolver = resolver_new(w->loop, &rc);
 	w->ctl = watch_new_read(w->loop, w->ctl_fd[0], on_ctl, w);
 	w->backoff = watch_new_timer(w->loop, on_backoff, w);
 	w->grace = watch_new_timer(w->loop, on_grace, w);
@@ -166,6 +176,19 @@ void worker_join_free(struct worker *w)
 		pthread_join(w->thread, NULL);
 	finish_all(w, false);
 	close_listeners(w);
+	if (w->resolver != NULL) {
+		const struct resolver_stats *st = resolver_stats(w->resolver);
+		log_debug("worker %u dns: %llu lookups, %llu from hosts, %llu "
+			  "cache hits, %llu joined, %llu queries, %llu no "
+			  "name, %llu failed",
+			  w->id, (unsigned long long)st->lookups,
+			  (unsigned long long)st->hosts,
+			  (unsigned long long)st->hits,
+			  (unsigned long long)st->coalesced,
+			  (unsigned long long)st->queries,
+			  (unsigned long long)st->no_name,
+			  (unsigned long long)st->failures);
+	}
 	if (w->loop != NULL)
 		origin_pool_deinit(&w->origins);
 	watch_free(w->ctl);

@@ -23,6 +23,7 @@
 struct session;
 struct access_log;
 struct snapshot;
+struct hosts;
 
 /* Commands the main thread sends a worker through its control pipe. */
 #define WORKER_CMD_DRAIN    'd' /* stop accepting; close tunnels at grace end */
@@ -81,7 +82,8 @@ struct worker {
  */
 struct worker *worker_new(unsigned id, const struct config *cfg,
 			  struct access_log *access_log, struct snapshot *snap,
-			  const int *listen_fds, size_t n_listen);
+			  const struct hosts *hosts, const int *listen_fds,
+			  size_t n_listen);
 
 /*
  * From any thread: gives the worker a reference to snap; it moves to it
