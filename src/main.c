@@ -6,8 +6,10 @@
  * --check-config), 1 when the server cannot start, 2 for a bad command line
  * or config.
  */
+#include "base/addr.h"
 #include "config/config.h"
 #include "net/fetch.h"
+#include "policy/access.h"
 #include "policy/blocklist.h"
 #include "proxy/lists.h"
 #include "proxy/server.h"
@@ -185,6 +187,33 @@ static struct options scan_options(int argc, char **argv)
 	return o;
 }
 
+/*
+ * A listener others can reach, with allow rules that let everyone in
+ * through a block like 0.0.0.0/0: refused, unless "allow all" says so.
+ * An open proxy is abused within hours.
+ */
+static int check_open_proxy(const struct config *cfg)
+{
+	char text[ADDR_TEXT_MAX];
+
+	if (!access_open_by_accident(&cfg->clients))
+		return 0;
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		const struct sockaddr *sa =
+			(const struct sockaddr *)&cfg->listen[i].addr;
+		if (access_is_local(sa))
+			continue;
+		addr_format(sa, text, sizeof(text));
+		fprintf(stderr,
+			"sluice: listen %s can be reached from anywhere and an "
+			"allow rule covers every address: that is an open "
+			"proxy. Write 'allow all' if you mean it.\n",
+			text);
+		return -1;
+	}
+	return 0;
+}
+
 /* Load-summary lines for --check-config: to stdout. */
 static void report_stdout(void *arg, bool warning, const char *line)
 {
@@ -256,6 +285,8 @@ int main(int argc, char **argv)
 		}
 	}
 	apply_flags(argc, argv, &cfg);
+	if (check_open_proxy(&cfg) < 0)
+		return EXIT_USAGE;
 	if (opt.explain != NULL)
 		return explain(&cfg, opt.explain);
 	if (opt.check_only) {

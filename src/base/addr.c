@@ -90,3 +90,17 @@ void addr_format(const struct sockaddr *sa, char *out, size_t cap)
 		snprintf(out, cap, "?");
 	}
 }
+
+void addr_format_host(const struct sockaddr *sa, char *out, size_t cap)
+{
+	const void *a =
+		sa->sa_family == AF_INET
+			? (const void *)&((const struct sockaddr_in *)sa)
+				  ->sin_addr
+			: (const void *)&((const struct sockaddr_in6 *)sa)
+				  ->sin6_addr;
+
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    inet_ntop(sa->sa_family, a, out, (socklen_t)cap) == NULL)
+		snprintf(out, cap, "?");
+}

@@ -20,4 +20,7 @@ int addr_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 /* Writes "1.2.3.4:80" or "[::1]:80" into out; "?" if the family is odd. */
 void addr_format(const struct sockaddr *sa, char *out, size_t cap);
 
+/* Writes the address alone, "1.2.3.4" or "::1"; "?" if the family is odd. */
+void addr_format_host(const struct sockaddr *sa, char *out, size_t cap);
+
 #endif

@@ -52,12 +52,16 @@ static int set_list(struct config *, const struct directive_info *,
 		    const char *, bool, char *);
 static int set_block_response(struct config *, const struct directive_info *,
 			      const char *, bool, char *);
+static int set_acl(struct config *, const struct directive_info *, const char *,
+		   bool, char *);
+static int set_user(struct config *, const struct directive_info *,
+		    const char *, bool, char *);
 
 #define FIELD(f) offsetof(struct config, f)
 
 /* clang-format off */
 static const struct directive directives[] = {
-	{{"listen", "ADDR:PORT", "127.0.0.1:3128",
+	{{"listen", "ADDR:PORT", "127.0.0.1:3128 [::1]:3128",
 	  "address to accept proxy clients on ([::1]:3128 for IPv6, port 0 "
 	  "picks one)", true},
 	 set_listen, FIELD(listen), 0, 0},
@@ -126,6 +130,34 @@ static const struct directive directives[] = {
 	{{"dns-negative-ttl", "DURATION", "10s",
 	  "remember a name that does not exist this long", false},
 	 set_duration, FIELD(dns_negative_ttl_ms), 0, DURATION_MAX_MS},
+	{{"allow", "CIDR|all ...", "none",
+	  "clients that may use the proxy (first allow/deny rule that matches "
+	  "wins; with none: loopback and private networks)", true},
+	 set_acl, FIELD(clients), 1, 0},
+	{{"deny", "CIDR|all ...", "none",
+	  "clients refused with 403 (first allow/deny rule that matches "
+	  "wins)", true},
+	 set_acl, FIELD(clients), 0, 0},
+	{{"allow-dest", "CIDR|all ...", "none",
+	  "addresses the proxy may connect to, checked after DNS, before "
+	  "the built-in denials", true},
+	 set_acl, FIELD(dests), 1, 0},
+	{{"deny-dest", "CIDR|all ...", "none",
+	  "addresses the proxy never connects to, checked after DNS (403)",
+	  true},
+	 set_acl, FIELD(dests), 0, 0},
+	{{"max-connections", "N", "0",
+	  "most client connections at once, all workers together; then 503 "
+	  "(0: no limit)", false},
+	 set_uint, FIELD(max_connections), 0, 10000000},
+	{{"max-connections-per-client", "N", "0",
+	  "most connections at once from one client address; then 503 (0: no "
+	  "limit)", false},
+	 set_uint, FIELD(max_connections_per_client), 0, 10000000},
+	{{"user", "NAME", "none",
+	  "after binding, switch to this user (and its group) when started "
+	  "as root", false},
+	 set_user, FIELD(user), 0, 0},
 	{{"blocklist", "PATH|GLOB|URL|builtin|none [exact]", "builtin",
 	  "domains to refuse with 403, their subdomains too (exact: the "
 	  "names alone); none: block nothing", true},
@@ -206,6 +238,7 @@ static int set_listen(struct config *cfg, const struct directive_info *d,
 
 	if (reset)
 		cfg->n_listen = 0;
+	cfg->listen_default = cfg->where_source == CONFIG_SOURCE_DEFAULT;
 	while ((n = next_word(&p, &w)) > 0) {
 		if (n >= sizeof(text)) {
 			set_err(err, "%s: address too long", d->name);
@@ -570,6 +603,71 @@ static int set_block_response(struct config *cfg,
 	return 0;
 }
 
+/*
+ * allow and deny write one ordered list (as do allow-dest and deny-dest):
+ * the first rule from a stronger source replaces the list, whichever of
+ * the two directives it comes from. "none" empties it.
+ */
+static int set_acl(struct config *cfg, const struct directive_info *d,
+		   const char *value, bool reset, char *err)
+{
+	const struct directive *dir = (const struct directive *)d;
+	bool clients = dir->offset == FIELD(clients);
+	struct cidr_rules *acl = clients ? &cfg->clients : &cfg->dests;
+	uint8_t *source = clients ? &cfg->clients_source : &cfg->dests_source;
+	const char *p = value, *w;
+	size_t n, count = 0;
+
+	(void)reset;
+	if (cfg->where_source > *source) {
+		acl->n = 0;
+		*source = cfg->where_source;
+	}
+	if (strcmp(value, "none") == 0) {
+		acl->n = 0;
+		return 0;
+	}
+	while ((n = next_word(&p, &w)) > 0) {
+		struct cidr net;
+		if (cidr_parse(w, n, &net) < 0) {
+			set_err(err,
+				"%s: '%.*s' is not an address, ADDR/PREFIX "
+				"(host bits zero) or all",
+				d->name, (int)(n < 64 ? n : 64), w);
+			return -1;
+		}
+		if (cidr_rules_add(acl, &net, dir->min == 1) < 0) {
+			set_err(err, "%s: more than %d rules", d->name,
+				CIDR_MAX_RULES);
+			return -1;
+		}
+		count++;
+	}
+	if (count == 0) {
+		set_err(err, "%s: needs an address block", d->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_user(struct config *cfg, const struct directive_info *d,
+		    const char *value, bool reset, char *err)
+{
+	size_t n = strlen(value);
+
+	(void)reset;
+	if (strcmp(value, "none") == 0) {
+		cfg->user[0] = '\0';
+		return 0;
+	}
+	if (n == 0 || n >= sizeof(cfg->user) || strpbrk(value, " \t:/")) {
+		set_err(err, "%s: '%s' is not a user name", d->name, value);
+		return -1;
+	}
+	memcpy(cfg->user, value, n + 1);
+	return 0;
+}
+
 bool config_blocking_off(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_lists; i++)
@@ -595,6 +693,7 @@ static int apply(struct config *cfg, const struct directive *d,
 	/* A list given by a stronger source replaces the weaker one's. */
 	bool reset = source > cfg->source[idx];
 
+	cfg->where_source = (uint8_t)source;
 	if (d->set(cfg, &d->info, value, reset, err) < 0)
 		return -1;
 	cfg->source[idx] = (uint8_t)source;

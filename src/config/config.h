@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "base/cidr.h"
+
 #define CONFIG_MAX_LISTEN  16
 #define CONFIG_MAX_DNS	   8
 #define CONFIG_MAX_WORKERS 64
@@ -62,7 +64,8 @@ enum config_source {
 struct config {
 	struct config_addr listen[CONFIG_MAX_LISTEN];
 	size_t n_listen;
-	unsigned workers;		  /* 0: one per CPU */
+	bool listen_default; /* the built-in addresses, not the user's */
+	unsigned workers;    /* 0: one per CPU */
 	uint8_t connect_ports[65536 / 8]; /* bit set: port allowed */
 	uint64_t connect_timeout_ms;
 	uint64_t tunnel_idle_timeout_ms;
@@ -86,14 +89,23 @@ struct config {
 	struct config_list lists[CONFIG_MAX_LISTS]; /* in the order given */
 	size_t n_lists;
 	enum block_response block_response;
+	struct cidr_rules
+		clients; /* allow / deny; none: loopback and localnet */
+	struct cidr_rules
+		dests; /* allow-dest / deny-dest, before the defaults */
+	uint8_t clients_source, dests_source; /* shared by two directives */
+	unsigned max_connections;	      /* 0: no limit */
+	unsigned max_connections_per_client;  /* 0: no limit */
+	char user[64];			      /* "": keep the user we run as */
 	uint64_t blocklist_refresh_ms;
 	char blocklist_cache[CONFIG_PATH_MAX]; /* directory for URL lists */
 
 	/* where the directive being applied was written, for list errors */
 	char where[CONFIG_WHERE_MAX];
+	uint8_t where_source; /* and its enum config_source */
 
 	/* per directive: the source of its current value */
-	uint8_t source[32];
+	uint8_t source[64];
 };
 
 /* Fills cfg with every directive's default. */

@@ -11,12 +11,15 @@
 #include "net/listener.h"
 #include "net/hosts.h"
 #include "net/loop.h"
+#include "proxy/limits.h"
 #include "proxy/reloader.h"
 #include "proxy/worker.h"
 #include "report/log.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -51,38 +54,57 @@ static void set_port(struct sockaddr_storage *ss,
 }
 
 /*
- * Opens fds[worker][addr]: one socket per worker on each listen address.
- * Port 0 is resolved by the first bind and reused for the rest.
+ * Opens fds[worker][k]: one socket per worker on each listen address.
+ * Port 0 is resolved by the first bind and reused for the rest. A default
+ * address this machine does not have ([::1] without IPv6) is skipped with
+ * a warning; any other failure is fatal. Returns how many addresses are
+ * open (fds[w][0..n)), or -1.
  */
 static int open_listeners(const struct config *cfg, unsigned n_workers,
 			  int fds[][CONFIG_MAX_LISTEN])
 {
+	size_t k = 0;
+
 	for (size_t a = 0; a < cfg->n_listen; a++) {
 		struct sockaddr_storage ss = cfg->listen[a].addr;
 		socklen_t len = cfg->listen[a].addr_len;
 		char text[ADDR_TEXT_MAX];
 
+		addr_format((struct sockaddr *)&ss, text, sizeof(text));
 		for (unsigned w = 0; w < n_workers; w++) {
 			int fd = listener_open((struct sockaddr *)&ss, len);
+			if (fd < 0 && w == 0 && cfg->listen_default &&
+			    (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT)) {
+				log_warn("not listening on %s: %s", text,
+					 strerror(-fd));
+				break;
+			}
 			if (fd < 0) {
-				addr_format((struct sockaddr *)&ss, text,
-					    sizeof(text));
 				log_error("cannot listen on %s: %s", text,
 					  strerror(-fd));
 				return -1;
 			}
-			fds[w][a] = fd;
+			fds[w][k] = fd;
 			if (w == 0) {
 				struct sockaddr_storage bound;
 				socklen_t blen;
 				if (listener_local_addr(fd, &bound, &blen) == 0)
 					set_port(&ss, &bound);
 			}
+			if (w + 1 == n_workers) {
+				addr_format((struct sockaddr *)&ss, text,
+					    sizeof(text));
+				log_info("listening on %s (%u workers)", text,
+					 n_workers);
+				k++;
+			}
 		}
-		addr_format((struct sockaddr *)&ss, text, sizeof(text));
-		log_info("listening on %s (%u workers)", text, n_workers);
 	}
-	return 0;
+	if (k == 0) {
+		log_error("no address to listen on");
+		return -1;
+	}
+	return (int)k;
 }
 
 static void close_all(int fds[][CONFIG_MAX_LISTEN], unsigned n_workers,
@@ -92,6 +114,37 @@ static void close_all(int fds[][CONFIG_MAX_LISTEN], unsigned n_workers,
 		for (size_t a = 0; a < n_listen; a++)
 			if (fds[w][a] >= 0)
 				close(fds[w][a]);
+}
+
+/*
+ * user NAME: once the listening sockets are open, take the user's ids and
+ * groups, so a worker never runs as root. 0, or -1 (logged).
+ */
+static int drop_privileges(const char *user)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	if (user[0] == '\0')
+		return 0;
+	if (geteuid() != 0) {
+		log_warn("user %s: not started as root; staying who we are",
+			 user);
+		return 0;
+	}
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 ||
+	    found == NULL) {
+		log_error("user %s: no such user", user);
+		return -1;
+	}
+	if (initgroups(pw.pw_name, pw.pw_gid) < 0 || setgid(pw.pw_gid) < 0 ||
+	    setuid(pw.pw_uid) < 0) {
+		log_error("user %s: cannot switch: %s", user, strerror(errno));
+		return -1;
+	}
+	log_info("running as %s (uid %u, gid %u)", user, (unsigned)pw.pw_uid,
+		 (unsigned)pw.pw_gid);
+	return 0;
 }
 
 static bool any_running(struct worker **workers, unsigned n)
@@ -166,6 +219,9 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 {
 	struct reloader *reloader = NULL;
 	struct hosts *hosts = NULL;
+	struct conn_limits limits;
+	bool limits_ok = false;
+	int n_open = 0;
 	struct workers ws;
 	pthread_t main_thread = pthread_self();
 	unsigned n = worker_count(cfg);
@@ -199,19 +255,28 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 			 "alone",
 			 cfg->hosts_file, strerror(errno));
 	}
-	if (open_listeners(cfg, n, fds) < 0) {
-		close_all(fds, n, cfg->n_listen);
+	n_open = open_listeners(cfg, n, fds);
+	if (n_open < 0 || drop_privileges(cfg->user) < 0) {
+		close_all(fds, n, CONFIG_MAX_LISTEN);
+		goto out;
+	}
+	limits_ok = conn_limits_init(&limits, cfg->max_connections,
+				     cfg->max_connections_per_client) == 0;
+	if (!limits_ok) {
+		log_error("out of memory");
+		close_all(fds, n, (size_t)n_open);
 		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		workers[i] = worker_new(i, cfg, access_log, snap, hosts, fds[i],
-					cfg->n_listen);
+					(size_t)n_open);
 		if (workers[i] == NULL) {
 			log_error("cannot create worker %u", i);
-			close_all(fds + i, n - i, cfg->n_listen);
+			close_all(fds + i, n - i, (size_t)n_open);
 			command_all(workers, i, WORKER_CMD_STOP);
 			goto join;
 		}
+		workers[i]->conn_limits = &limits;
 		workers[i]->on_stopped = on_worker_stopped;
 		workers[i]->on_stopped_arg = &main_thread;
 	}
@@ -243,6 +308,8 @@ join:
 		log_info("stopped");
 out:
 	hosts_free(hosts); /* after the workers: their resolvers read it */
+	if (limits_ok)
+		conn_limits_deinit(&limits);
 	free(fds);
 	free(workers);
 	return status;

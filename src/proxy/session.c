@@ -5,7 +5,10 @@
 #include "proxy/session.h"
 
 #include "http/http1_request.h"
+#include "base/addr.h"
 #include "http/http1_response.h"
+#include "policy/access.h"
+#include "proxy/limits.h"
 #include "proxy/worker.h"
 #include "report/access_log.h"
 #include "report/log.h"
@@ -21,6 +24,7 @@
 static void on_client_readable(void *arg);
 static void on_client_writable(void *arg);
 static void on_timer(void *arg);
+static void admit(struct session *s);
 
 void session_start(struct worker *w, int fd,
 		   const struct sockaddr_storage *peer)
@@ -50,6 +54,46 @@ void session_start(struct worker *w, int fd,
 	    watch_start_timer(s->timer, w->cfg->header_timeout_ms) < 0) {
 		log_warn("out of memory for a new connection");
 		session_finish(s, "no-memory");
+		return;
+	}
+	admit(s);
+}
+
+/* allow/deny, then the connection limits: refused with 403 or 503. */
+static void admit(struct session *s)
+{
+	struct worker *w = s->worker;
+	const struct sockaddr *peer = (const struct sockaddr *)&s->peer;
+	char who[ADDR_TEXT_MAX];
+	bool log_it;
+
+	if (!access_client_allowed(&w->cfg->clients, peer)) {
+		addr_format_host(peer, who, sizeof(who));
+		session_reply_error(s, 403, "client-denied",
+				    "this proxy does not serve %s", who);
+		return;
+	}
+	switch (conn_limits_enter(w->conn_limits, peer, &log_it)) {
+	case LIMITS_OK:
+		s->counted = true;
+		return;
+	case LIMITS_TOTAL:
+		if (log_it)
+			log_warn("max-connections (%u) reached: new "
+				 "connections get 503",
+				 w->cfg->max_connections);
+		session_reply_error(s, 503, "over-limit",
+				    "too many connections");
+		return;
+	case LIMITS_PER_CLIENT:
+		addr_format_host(peer, who, sizeof(who));
+		if (log_it)
+			log_warn("client %s reached max-connections-per-client "
+				 "(%u): its new connections get 503",
+				 who, w->cfg->max_connections_per_client);
+		session_reply_error(s, 503, "over-limit",
+				    "too many connections from %s", who);
+		return;
 	}
 }
 
@@ -92,6 +136,10 @@ void session_finish(struct session *s, const char *end)
 	free(s->reply);
 	s->reply = NULL;
 	log_request(s);
+	if (s->counted)
+		conn_limits_leave(w->conn_limits,
+				  (const struct sockaddr *)&s->peer);
+	s->counted = false;
 	worker_session_unlinked(w, s);
 	pool_put(&w->sessions, s);
 }

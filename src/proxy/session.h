@@ -56,6 +56,7 @@ struct session {
 	enum session_state state;
 	int client_fd;
 	int target_fd;
+	bool counted; /* entered into the connection limits */
 	struct sockaddr_storage peer;
 	uint64_t start_ms;
 	uint64_t end_ms; /* when the outcome was decided; 0: not yet */

@@ -3,14 +3,17 @@
  * an IP literal as it is), dial the addresses under connect-timeout, and
  * hand the connected socket to the session's on_connected. Failures are
  * answered here: 502 for an unknown name or a refused connection, 504 for
- * a DNS or connect timeout.
+ * a DNS or connect timeout, 403 when every address is one the destination
+ * rules forbid.
  *
  * Owns the session's query, dial and target_fd until on_connected runs;
  * session_release_target() undoes all of it, and the pumps, on any exit.
  */
 #include "proxy/session.h"
 
+#include "base/addr.h"
 #include "config/config.h"
+#include "policy/access.h"
 #include "proxy/worker.h"
 #include "report/log.h"
 
@@ -24,13 +27,67 @@ static void on_resolved(void *arg, enum resolve_status status,
 			const struct dial_addrs *addrs);
 static void on_dialled(void *arg, int fd, int err);
 
+/* Is sa one of our own listening sockets (a request looping back)? */
+static bool is_own_address(const struct worker *w, const struct sockaddr *sa)
+{
+	for (size_t i = 0; i < w->n_addrs; i++) {
+		const struct sockaddr *own =
+			(const struct sockaddr *)&w->addrs[i];
+		if (own->sa_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET) {
+			const struct sockaddr_in *a = (const void *)sa;
+			const struct sockaddr_in *b = (const void *)own;
+			if (a->sin_port == b->sin_port &&
+			    (b->sin_addr.s_addr == htonl(INADDR_ANY) ||
+			     a->sin_addr.s_addr == b->sin_addr.s_addr))
+				return true;
+		} else {
+			const struct sockaddr_in6 *a = (const void *)sa;
+			const struct sockaddr_in6 *b = (const void *)own;
+			if (a->sin6_port == b->sin6_port &&
+			    (IN6_IS_ADDR_UNSPECIFIED(&b->sin6_addr) ||
+			     IN6_ARE_ADDR_EQUAL(&a->sin6_addr, &b->sin6_addr)))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Dials the addresses the destination rules allow (allow-dest, deny-dest,
+ * the built-in denials, our own listeners): checked on the addresses, after
+ * DNS, so a name pointed at a forbidden address gets nowhere.
+ */
 static void dial(struct session *s, const struct dial_addrs *addrs)
 {
 	const struct config *cfg = s->worker->cfg;
+	struct dial_addrs ok;
+	char shown[ADDR_TEXT_MAX] = "";
 
+	ok.n = 0;
+	for (size_t i = 0; i < addrs->n; i++) {
+		const struct sockaddr *sa =
+			(const struct sockaddr *)&addrs->addr[i];
+		if (!access_dest_allowed(&cfg->dests, sa) ||
+		    is_own_address(s->worker, sa)) {
+			if (shown[0] == '\0')
+				addr_format_host(sa, shown, sizeof(shown));
+			continue;
+		}
+		ok.addr[ok.n] = addrs->addr[i];
+		ok.len[ok.n] = addrs->len[i];
+		ok.n++;
+	}
+	if (ok.n == 0) {
+		session_reply_error(s, 403, "dest-denied",
+				    "connecting to %s (%s) is not allowed",
+				    s->host, shown);
+		return;
+	}
 	s->state = SESSION_CONNECT;
-	if (dial_start(&s->dial, s->worker->loop, addrs,
-		       cfg->connect_timeout_ms, on_dialled, s) < 0)
+	if (dial_start(&s->dial, s->worker->loop, &ok, cfg->connect_timeout_ms,
+		       on_dialled, s) < 0)
 		session_reply_error(s, 500, "no-memory", "out of memory");
 }
 

@@ -24,6 +24,7 @@ struct session;
 struct access_log;
 struct snapshot;
 struct hosts;
+struct conn_limits;
 
 /* Commands the main thread sends a worker through its control pipe. */
 #define WORKER_CMD_DRAIN    'd' /* stop accepting; close tunnels at grace end */
@@ -50,8 +51,9 @@ struct worker {
 	struct resolver *resolver;
 	struct pipe_pool pipes;
 	struct pool sessions;
-	struct origin_pool origins; /* idle connections to origins */
-	struct http1_limits limits; /* head limits, from the config */
+	struct origin_pool origins;	 /* idle connections to origins */
+	struct http1_limits limits;	 /* head limits, from the config */
+	struct conn_limits *conn_limits; /* shared by the workers */
 	char *scratch; /* room to write one head: max-head-size + 1 KiB */
 	size_t scratch_cap;
 

@@ -354,7 +354,8 @@ def test_listen_port_in_use_fails_fast(sluice_bin, tmp_path):
 
 
 def test_default_listen_address(proxy_factory, echo_origin):
-    """Without a listen directive sluice listens on 127.0.0.1:3128."""
+    """Without a listen directive sluice listens on 127.0.0.1:3128, and on
+    [::1]:3128 where the machine has IPv6 loopback."""
     probe = socket.socket()
     probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -364,7 +365,11 @@ def test_default_listen_address(proxy_factory, echo_origin):
     finally:
         probe.close()
     p = proxy_factory(listen=None, log_level=None)
-    assert p.addrs == [("127.0.0.1", 3128)], p.stderr()
+    assert p.addrs[0] == ("127.0.0.1", 3128), p.stderr()
+    assert p.addrs[1:] in ([], [("::1", 3128)]), p.stderr()
+    if socket.has_ipv6 and p.addrs[1:]:
+        six = socket.create_connection(("::1", 3128), timeout=5)
+        six.close()
     sock, status, leftover = connect_via(p, echo_origin.target)
     with sock:
         assert status == 200

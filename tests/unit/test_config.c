@@ -69,7 +69,7 @@ static void starts_from_the_documented_defaults(void **state)
 
 	(void)state;
 	format_listen(cfg, listen, sizeof(listen));
-	assert_string_equal(listen, "127.0.0.1:3128");
+	assert_string_equal(listen, "127.0.0.1:3128 [::1]:3128");
 	assert_int_equal(cfg->workers, 0);
 	assert_int_equal(cfg->connect_timeout_ms, 10000);
 	assert_int_equal(cfg->tunnel_idle_timeout_ms, 600000);
@@ -113,7 +113,11 @@ static void has_a_valid_default_and_help_for_every_directive(void **state)
 		assert_int_equal(d->repeatable,
 				 strcmp(d->name, "listen") == 0 ||
 					 strcmp(d->name, "blocklist") == 0 ||
-					 strcmp(d->name, "allowlist") == 0);
+					 strcmp(d->name, "allowlist") == 0 ||
+					 strcmp(d->name, "allow") == 0 ||
+					 strcmp(d->name, "deny") == 0 ||
+					 strcmp(d->name, "allow-dest") == 0 ||
+					 strcmp(d->name, "deny-dest") == 0);
 		if (config_set(cfg, d->name, d->def, CONFIG_SOURCE_DEFAULT,
 			       err) != 0)
 			fail_msg("default of %s: %s", d->name, err);
@@ -140,7 +144,7 @@ static void replaces_listen_lists_by_source(void **state)
 		struct listen_step steps[4];
 		const char *want;
 	} cases[] = {
-		{"default", {{0}}, "127.0.0.1:3128"},
+		{"default", {{0}}, "127.0.0.1:3128 [::1]:3128"},
 		{"the file replaces the default",
 		 {{CONFIG_SOURCE_FILE, "10.0.0.1:80"}},
 		 "10.0.0.1:80"},
@@ -588,7 +592,7 @@ static void accepts_files_with_nothing_to_say(void **state)
 		if (parse_text(cfg, cases[i].text, cases[i].len, err) != 0)
 			fail_msg("'%s': %s", cases[i].text, err);
 		format_listen(cfg, listen, sizeof(listen));
-		assert_string_equal(listen, "127.0.0.1:3128");
+		assert_string_equal(listen, "127.0.0.1:3128 [::1]:3128");
 		free(cfg);
 	}
 }
