@@ -23,8 +23,9 @@
 #define DIAL_MAX_ADDRS 16
 /* RFC 8305 §5: "Connection Attempt Delay", recommended 250 ms. */
 #define DIAL_STAGGER_MS 250
-/* Attempts in flight at once; a later address waits for a free one. */
-#define DIAL_MAX_ATTEMPTS 4
+/* Attempts in flight at once: every address may have one (RFC 8305 sets
+ * no cap; the address list is the bound). */
+#define DIAL_MAX_ATTEMPTS DIAL_MAX_ADDRS
 
 /*
  * Called exactly once unless cancelled: fd >= 0 is a connected,

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define HOSTS_FILE_MAX (64u << 20)
@@ -182,33 +181,40 @@ struct hosts *hosts_parse(const char *text, size_t len)
 struct hosts *hosts_load(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	struct hosts *h;
-	char *text;
-	size_t n = 0;
+	struct hosts *h = NULL;
+	char *text = NULL;
+	size_t n = 0, cap = 0;
 
 	if (fd < 0)
 		return errno == ENOENT ? hosts_parse("", 0) : NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > HOSTS_FILE_MAX) {
-		errno = errno != 0 ? errno : EFBIG;
-		close(fd);
-		return NULL;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	while (text != NULL && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, text + n, (size_t)st.st_size - n);
+	/* read to the end, whatever the file is (/dev/null is empty) */
+	for (;;) {
+		if (n == cap) {
+			size_t ncap = cap != 0 ? cap * 2 : 64 * 1024;
+			char *nt = ncap <= HOSTS_FILE_MAX ? realloc(text, ncap)
+							  : NULL;
+			if (nt == NULL) {
+				errno = ncap > HOSTS_FILE_MAX ? EFBIG : ENOMEM;
+				goto out;
+			}
+			text = nt;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, text + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r < 0)
+			goto out; /* errno says why: EISDIR, EACCES, ... */
+		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
-	if (text == NULL)
-		return NULL;
 	h = hosts_parse(text, n);
+out:;
+	int err = errno;
+	close(fd);
 	free(text);
+	errno = err;
 	return h;
 }
 

@@ -38,6 +38,7 @@ struct entry {
 	uint64_t expires_ms;
 	unsigned outstanding; /* evdns requests not answered yet */
 	int err4, err6;	      /* DNS_ERR_* of each family's answer */
+	uint64_t asked_ms;    /* when the queries went out */
 	uint64_t ttl_ms;      /* least TTL among the answers */
 	struct host_addrs addrs;
 	struct resolve_query *waiters;
@@ -221,8 +222,14 @@ static enum resolve_status status_of(const struct entry *e)
 	    ((e->err4 == DNS_ERR_NODATA || e->err4 == DNS_ERR_NONE) &&
 	     (e->err6 == DNS_ERR_NODATA || e->err6 == DNS_ERR_NONE)))
 		return RESOLVE_NO_NAME;
-	if (e->err4 == DNS_ERR_TIMEOUT || e->err6 == DNS_ERR_TIMEOUT)
-		return RESOLVE_TIMEOUT;
+	if (e->err4 == DNS_ERR_TIMEOUT || e->err6 == DNS_ERR_TIMEOUT) {
+		/* evdns reports a SERVFAIL as a timeout (and retries at
+		 * once): a "timeout" long before dns-timeout is a server
+		 * that answered with a failure */
+		uint64_t took = loop_now_ms(e->r->loop) - e->asked_ms;
+		return took * 2 < e->r->cfg.timeout_ms ? RESOLVE_FAILURE
+						       : RESOLVE_TIMEOUT;
+	}
 	return RESOLVE_FAILURE;
 }
 
@@ -315,6 +322,7 @@ static void ask(struct resolver *r, struct entry *e)
 	e->err4 = e->err6 = DNS_ERR_NONE;
 	e->ttl_ms = UINT64_MAX;
 	e->outstanding = 2;
+	e->asked_ms = loop_now_ms(r->loop);
 	r->stats.queries += 2;
 	/* with DNS_QUERY_NO_SEARCH: the name as given, never a search
 	 * domain appended; a request that cannot be made fails at once */
