@@ -5,7 +5,7 @@
 #   scripts/deps.sh fuzz    libFuzzer targets (clang)
 set -euo pipefail
 
-build=(gcc make pkg-config libevent-dev libidn2-dev libcurl4-openssl-dev)
+build=(gcc make pkg-config libevent-dev libidn2-dev libcurl4-openssl-dev libcrypt-dev)
 check=("${build[@]}" libcmocka-dev python3 python3-pytest curl openssl clang-format
 	clang libclang-rt-14-dev chromium)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)

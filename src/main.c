@@ -262,9 +262,8 @@ int main(int argc, char **argv)
 	static struct config cfg;
 	struct options opt = scan_options(argc, argv);
 	struct access_log *alog;
-	struct blocklist *bl;
 	struct snapshot *snap;
-	char err[LISTS_ERR_MAX];
+	char err[SNAPSHOT_ERR_MAX];
 	int rc;
 
 	config_init(&cfg);
@@ -290,11 +289,12 @@ int main(int argc, char **argv)
 	if (opt.explain != NULL)
 		return explain(&cfg, opt.explain);
 	if (opt.check_only) {
-		if (lists_load(&cfg, report_stdout, NULL, &bl, err) < 0) {
+		snap = snapshot_load(&cfg, 1, report_stdout, NULL, err);
+		if (snap == NULL) {
 			fprintf(stderr, "sluice: %s\n", err);
 			return EXIT_USAGE;
 		}
-		blocklist_free(bl);
+		snapshot_release(snap);
 		printf("sluice: config OK%s%s\n",
 		       opt.config_file != NULL ? ": " : " (built-in defaults)",
 		       opt.config_file != NULL ? opt.config_file : "");
@@ -315,17 +315,11 @@ int main(int argc, char **argv)
 		access_log_close(alog);
 		return 1;
 	}
-	if (lists_load(&cfg, lists_report_to_log, NULL, &bl, err) < 0) {
+	snap = snapshot_load(&cfg, 1, lists_report_to_log, NULL, err);
+	if (snap == NULL) {
 		fprintf(stderr, "sluice: %s\n", err);
 		access_log_close(alog);
 		return EXIT_USAGE;
-	}
-	snap = snapshot_new(bl, 1);
-	if (snap == NULL) {
-		blocklist_free(bl);
-		fprintf(stderr, "sluice: out of memory\n");
-		access_log_close(alog);
-		return 1;
 	}
 	rc = server_run(&cfg, alog, snap);
 	snapshot_release(snap);

@@ -56,6 +56,10 @@ static int set_acl(struct config *, const struct directive_info *, const char *,
 		   bool, char *);
 static int set_user(struct config *, const struct directive_info *,
 		    const char *, bool, char *);
+static int set_auth_file(struct config *, const struct directive_info *,
+			 const char *, bool, char *);
+static int set_realm(struct config *, const struct directive_info *,
+		     const char *, bool, char *);
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -158,6 +162,13 @@ static const struct directive directives[] = {
 	  "after binding, switch to this user (and its group) when started "
 	  "as root", false},
 	 set_user, FIELD(user), 0, 0},
+	{{"auth-file", "PATH|none", "none",
+	  "require Basic proxy authentication against this htpasswd file "
+	  "(bcrypt, sha512-crypt, sha256-crypt)", false},
+	 set_auth_file, FIELD(auth_file), 0, 0},
+	{{"auth-realm", "TEXT", "sluice",
+	  "the realm a 407 names (shown by browsers when they ask)", false},
+	 set_realm, FIELD(auth_realm), 0, 0},
 	{{"blocklist", "PATH|GLOB|URL|builtin|none [exact]", "builtin",
 	  "domains to refuse with 403, their subdomains too (exact: the "
 	  "names alone); none: block nothing", true},
@@ -665,6 +676,39 @@ static int set_user(struct config *cfg, const struct directive_info *d,
 		return -1;
 	}
 	memcpy(cfg->user, value, n + 1);
+	return 0;
+}
+
+static int set_auth_file(struct config *cfg, const struct directive_info *d,
+			 const char *value, bool reset, char *err)
+{
+	if (strcmp(value, "none") == 0) {
+		cfg->auth_file[0] = '\0';
+		return 0;
+	}
+	return set_path(cfg, d, value, reset, err);
+}
+
+/* Printable ASCII without '"' or '\\': it goes inside a quoted string. */
+static int set_realm(struct config *cfg, const struct directive_info *d,
+		     const char *value, bool reset, char *err)
+{
+	size_t n = strlen(value);
+
+	(void)reset;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			n = 0;
+	}
+	if (n == 0 || n >= sizeof(cfg->auth_realm)) {
+		set_err(err,
+			"%s: needs 1-127 printable characters, no quote or "
+			"backslash",
+			d->name);
+		return -1;
+	}
+	memcpy(cfg->auth_realm, value, n + 1);
 	return 0;
 }
 

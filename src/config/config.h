@@ -97,6 +97,8 @@ struct config {
 	unsigned max_connections;	      /* 0: no limit */
 	unsigned max_connections_per_client;  /* 0: no limit */
 	char user[64];			      /* "": keep the user we run as */
+	char auth_file[CONFIG_PATH_MAX];      /* "": no authentication */
+	char auth_realm[128];
 	uint64_t blocklist_refresh_ms;
 	char blocklist_cache[CONFIG_PATH_MAX]; /* directory for URL lists */
 

@@ -116,3 +116,21 @@ size_t http1_write_response(char *out, size_t cap, int status,
 	memcpy(out + head, body, body_len);
 	return (size_t)head + body_len;
 }
+
+size_t http1_write_auth_required(char *out, size_t cap, const char *realm,
+				 const char *reason, bool close)
+{
+	int n = snprintf(out, cap,
+			 "HTTP/1.1 407 Proxy Authentication Required\r\n"
+			 "Proxy-Authenticate: Basic realm=\"%s\", "
+			 "charset=\"UTF-8\"\r\n"
+			 "Content-Type: text/plain; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Connection: %s\r\n"
+			 "\r\n"
+			 "sluice: %s\n",
+			 realm, strlen(reason) + 9,
+			 close ? "close" : "keep-alive", reason);
+
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}

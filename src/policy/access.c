@@ -3,6 +3,7 @@
  */
 #include "policy/access.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 /* clang-format off */
@@ -54,14 +55,20 @@ bool access_dest_allowed(const struct cidr_rules *rules,
 
 bool access_open_by_accident(const struct cidr_rules *rules)
 {
+	bool closed4 = false, closed6 = false; /* denied whole, earlier */
+
 	for (size_t i = 0; i < rules->n; i++) {
 		const struct cidr *net = &rules->rules[i].net;
+		bool allow = rules->rules[i].allow;
 		if (net->family == 0)
-			return false; /* "all": said in so many words */
-		if (rules->rules[i].allow && net->prefix == 0)
+			return false; /* "all" either way: said in words */
+		if (net->prefix != 0)
+			continue;
+		bool *closed = net->family == AF_INET ? &closed4 : &closed6;
+		if (!allow)
+			*closed = true;
+		else if (!*closed)
 			return true;
-		if (!rules->rules[i].allow && net->prefix == 0)
-			return false; /* everything left is refused */
 	}
 	return false;
 }

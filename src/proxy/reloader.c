@@ -99,21 +99,15 @@ static unsigned fetch_all(struct reloader *r, unsigned *failed)
 
 static void rebuild(struct reloader *r, const char *why)
 {
-	struct blocklist *bl;
 	struct snapshot *snap;
-	char err[LISTS_ERR_MAX];
+	char err[SNAPSHOT_ERR_MAX];
 
-	log_info("%s: reloading the lists", why);
-	if (lists_load(r->cfg, lists_report_to_log, NULL, &bl, err) < 0) {
-		log_error("reload failed, keeping the lists loaded before: %s",
-			  err);
-		return;
-	}
-	snap = snapshot_new(bl, r->current->generation + 1);
+	log_info("%s: reloading the lists and auth-file", why);
+	snap = snapshot_load(r->cfg, r->current->generation + 1,
+			     lists_report_to_log, NULL, err);
 	if (snap == NULL) {
-		blocklist_free(bl);
-		log_error("reload failed, keeping the lists loaded before: out "
-			  "of memory");
+		log_error("reload failed, keeping what was loaded before: %s",
+			  err);
 		return;
 	}
 	r->publish(r->arg, snap);

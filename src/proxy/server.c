@@ -11,6 +11,7 @@
 #include "net/listener.h"
 #include "net/hosts.h"
 #include "net/loop.h"
+#include "proxy/auth.h"
 #include "proxy/limits.h"
 #include "proxy/reloader.h"
 #include "proxy/worker.h"
@@ -222,6 +223,7 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 	struct conn_limits limits;
 	bool limits_ok = false;
 	int n_open = 0;
+	struct auth_verifier *verifier = NULL;
 	struct workers ws;
 	pthread_t main_thread = pthread_self();
 	unsigned n = worker_count(cfg);
@@ -267,6 +269,14 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 		close_all(fds, n, (size_t)n_open);
 		goto out;
 	}
+	if (cfg->auth_file[0] != '\0') {
+		verifier = auth_verifier_start();
+		if (verifier == NULL) {
+			log_error("cannot start the password verifier");
+			close_all(fds, n, (size_t)n_open);
+			goto out;
+		}
+	}
 	for (unsigned i = 0; i < n; i++) {
 		workers[i] = worker_new(i, cfg, access_log, snap, hosts, fds[i],
 					(size_t)n_open);
@@ -277,6 +287,14 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 			goto join;
 		}
 		workers[i]->conn_limits = &limits;
+		if (verifier != NULL &&
+		    (workers[i]->auth =
+			     auth_worker_new(verifier, workers[i])) == NULL) {
+			log_error("cannot create worker %u", i);
+			close_all(fds + i + 1, n - i - 1, (size_t)n_open);
+			command_all(workers, i + 1, WORKER_CMD_STOP);
+			goto join;
+		}
 		workers[i]->on_stopped = on_worker_stopped;
 		workers[i]->on_stopped_arg = &main_thread;
 	}
@@ -302,6 +320,7 @@ int server_run(const struct config *cfg, struct access_log *access_log,
 	status = 0;
 join:
 	reloader_stop(reloader); /* before the workers it publishes to go */
+	auth_verifier_stop(verifier); /* likewise: it answers to them */
 	for (unsigned i = 0; i < n; i++)
 		worker_join_free(workers[i]);
 	if (status == 0)

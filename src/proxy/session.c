@@ -8,6 +8,7 @@
 #include "base/addr.h"
 #include "http/http1_response.h"
 #include "policy/access.h"
+#include "proxy/auth.h"
 #include "proxy/limits.h"
 #include "proxy/worker.h"
 #include "report/access_log.h"
@@ -126,6 +127,7 @@ void session_finish(struct session *s, const char *end)
 
 	if (s->end == NULL)
 		s->end = end;
+	auth_cancel(s);
 	session_release_target(s);
 	watch_free(s->client_rd);
 	watch_free(s->client_wr);
@@ -305,6 +307,15 @@ static void copy_printable(char *out, size_t cap, const char *s, size_t len)
 	out[n] = '\0';
 }
 
+/* No body, and the client keeps the connection: a 407 need not close. */
+static bool bodiless(const struct http1_request *req)
+{
+	struct http1_request_info info;
+
+	return http1_request_framing(req, &info) == HTTP1_FRAMING_OK &&
+	       info.body == HTTP1_BODY_NONE && !info.conn.close;
+}
+
 static void dispatch(struct session *s, const struct http1_request *req)
 {
 	copy_printable(s->method, sizeof(s->method), req->method,
@@ -313,11 +324,25 @@ static void dispatch(struct session *s, const struct http1_request *req)
 		       req->target_len);
 	watch_stop(s->client_rd);
 	watch_stop(s->timer);
-	if (req->method_len == 7 && memcmp(req->method, "CONNECT", 7) == 0) {
+	bool connect =
+		req->method_len == 7 && memcmp(req->method, "CONNECT", 7) == 0;
+	/* a 407 keeps the connection only after a request with no body
+	 * (and never after CONNECT: what follows may be tunnel bytes) */
+	if (s->worker->auth != NULL &&
+	    auth_check(s, req, !connect && bodiless(req)) != AUTH_PASS)
+		return;
+	if (connect) {
 		tunnel_begin(s, req->target, req->target_len);
 		return;
 	}
 	forward_begin(s, req);
+}
+
+void session_reparse(struct session *s)
+{
+	s->head_seen = 0;
+	s->state = SESSION_READ_HEAD;
+	parse_head(s);
 }
 
 static void parse_head(struct session *s)
@@ -443,6 +468,11 @@ static void on_timer(void *arg)
 	case SESSION_LINGER:
 	case SESSION_REPLY:
 		session_finish(s, s->end);
+		break;
+	case SESSION_AUTH:
+		auth_cancel(s);
+		session_reply_error(s, 503, "auth-timeout",
+				    "the password check took too long");
 		break;
 	case SESSION_TUNNEL:
 		tunnel_on_timer(s);

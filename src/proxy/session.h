@@ -23,6 +23,7 @@
 #include "net/resolve.h"
 
 struct worker;
+struct auth_job;
 
 /* State of a chunked body's framer (forward.c). */
 struct chunk_framer {
@@ -48,6 +49,7 @@ enum session_state {
 	SESSION_RESPONSE, /* response relayed to the client */
 	SESSION_REPLY,
 	SESSION_LINGER,
+	SESSION_AUTH, /* the password is being verified (auth.c) */
 };
 
 struct session {
@@ -108,6 +110,8 @@ struct session {
 	bool reply_keepalive; /* after it, read the next request */
 	uint64_t linger_bytes;
 	char rule[96]; /* "list:line" of the blocklist rule that fired */
+	struct auth_job *auth_job; /* while SESSION_AUTH */
+	bool auth_reusable;	   /* a 407 may keep the connection */
 
 	int status;	 /* 0 until a reply is decided */
 	const char *end; /* why the session ended, for the access log */
@@ -133,6 +137,9 @@ void session_reply_error(struct session *s, int status, const char *end,
  */
 void session_send_reply(struct session *s, char *buf, size_t len, int status,
 			const char *end, bool keepalive);
+
+/* After a wait (auth.c): parses the request head again, from the start. */
+void session_reparse(struct session *s);
 
 /* For a draining worker: close the session now if it is idle. */
 bool session_is_idle(const struct session *s);

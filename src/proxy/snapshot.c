@@ -3,11 +3,17 @@
  */
 #include "proxy/snapshot.h"
 
+#include "policy/auth.h"
 #include "policy/blocklist.h"
+#include "proxy/auth.h"
+#include "proxy/lists.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 
-struct snapshot *snapshot_new(struct blocklist *bl, uint64_t generation)
+struct snapshot *snapshot_new(struct blocklist *bl, struct auth_table *auth,
+			      uint64_t generation)
 {
 	struct snapshot *s = malloc(sizeof(*s));
 
@@ -15,6 +21,7 @@ struct snapshot *snapshot_new(struct blocklist *bl, uint64_t generation)
 		return NULL;
 	atomic_init(&s->refs, 1);
 	s->blocklist = bl;
+	s->auth = auth;
 	s->generation = generation;
 	return s;
 }
@@ -31,5 +38,35 @@ void snapshot_release(struct snapshot *s)
 	    atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	blocklist_free(s->blocklist);
+	auth_table_free(s->auth);
 	free(s);
+}
+
+struct snapshot *snapshot_load(const struct config *cfg, uint64_t generation,
+			       void (*report)(void *arg, bool warning,
+					      const char *line),
+			       void *arg, char *err)
+{
+	char why[LISTS_ERR_MAX];
+	struct blocklist *bl;
+	struct auth_table *auth;
+	struct snapshot *s;
+
+	_Static_assert(LISTS_ERR_MAX <= SNAPSHOT_ERR_MAX, "room for reasons");
+	if (lists_load(cfg, report, arg, &bl, why) < 0) {
+		snprintf(err, SNAPSHOT_ERR_MAX, "%s", why);
+		return NULL;
+	}
+	if (auth_load(cfg, &auth, why, report, arg) < 0) {
+		blocklist_free(bl);
+		snprintf(err, SNAPSHOT_ERR_MAX, "%s", why);
+		return NULL;
+	}
+	s = snapshot_new(bl, auth, generation);
+	if (s == NULL) {
+		blocklist_free(bl);
+		auth_table_free(auth);
+		snprintf(err, SNAPSHOT_ERR_MAX, "out of memory");
+	}
+	return s;
 }

@@ -5,6 +5,7 @@
 #include "proxy/worker.h"
 
 #include "net/listener.h"
+#include "proxy/auth.h"
 #include "proxy/session.h"
 #include "proxy/snapshot.h"
 #include "report/log.h"
@@ -198,6 +199,7 @@ void worker_join_free(struct worker *w)
 	pipe_pool_deinit(&w->pipes);
 	pool_deinit(&w->sessions);
 	free(w->scratch);
+	auth_worker_free(w->auth);
 	snapshot_release(w->snapshot);
 	snapshot_release(atomic_exchange(&w->next_snapshot, NULL));
 	loop_free(w->loop);
@@ -306,6 +308,8 @@ static void on_ctl(void *arg)
 	for (ssize_t i = 0; i < n; i++) {
 		if (cmds[i] == WORKER_CMD_SNAPSHOT)
 			take_snapshot(w);
+		if (cmds[i] == WORKER_CMD_AUTH)
+			auth_worker_drain(w->auth);
 		if (cmds[i] == WORKER_CMD_STOP) {
 			w->draining = true;
 			close_listeners(w);

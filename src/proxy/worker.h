@@ -25,11 +25,13 @@ struct access_log;
 struct snapshot;
 struct hosts;
 struct conn_limits;
+struct auth_worker;
 
 /* Commands the main thread sends a worker through its control pipe. */
 #define WORKER_CMD_DRAIN    'd' /* stop accepting; close tunnels at grace end */
 #define WORKER_CMD_STOP	    'q' /* close everything now */
 #define WORKER_CMD_SNAPSHOT 's' /* take the snapshot in next_snapshot */
+#define WORKER_CMD_AUTH	    'a' /* password checks are done (auth.c) */
 
 /* Accepts per wake-up of one listener, so one busy port cannot starve. */
 #define WORKER_ACCEPT_BATCH 64
@@ -54,6 +56,7 @@ struct worker {
 	struct origin_pool origins;	 /* idle connections to origins */
 	struct http1_limits limits;	 /* head limits, from the config */
 	struct conn_limits *conn_limits; /* shared by the workers */
+	struct auth_worker *auth;	 /* NULL: no auth-file */
 	char *scratch; /* room to write one head: max-head-size + 1 KiB */
 	size_t scratch_cap;
 
