@@ -15,7 +15,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 CPPFLAGS  := -D_GNU_SOURCE -Isrc -include src/base/banned.h \
              -DSLUICE_VERSION='"$(VERSION)"'
 CFLAGS    ?= -O2 -g
-ALLCFLAGS  = -std=c17 $(WARN) $(CPPFLAGS) -fno-common $(CFLAGS)
+ALLCFLAGS  = -std=c17 $(WARN) $(CPPFLAGS) -fno-common -fno-strict-aliasing $(CFLAGS)
 LIBS       = $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
 SAN       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=all

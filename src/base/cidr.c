@@ -18,7 +18,7 @@ int cidr_parse(const char *text, size_t len, struct cidr *out)
 	memset(out, 0, sizeof(*out));
 	if (len == 3 && memcmp(text, "all", 3) == 0)
 		return 0;
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0 || len >= sizeof(buf) || memchr(text, '\0', len) != NULL)
 		return -1;
 	slash = memchr(text, '/', len);
 	alen = slash != NULL ? (size_t)(slash - text) : len;

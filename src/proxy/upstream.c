@@ -27,29 +27,50 @@ static void on_resolved(void *arg, enum resolve_status status,
 			const struct dial_addrs *addrs);
 static void on_dialled(void *arg, int fd, int err);
 
-/* Is sa one of our own listening sockets (a request looping back)? */
-static bool is_own_address(const struct worker *w, const struct sockaddr *sa)
+/* sa as (family, 16 address bytes, port); IPv4-mapped IPv6 as IPv4. */
+struct endpoint {
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+static struct endpoint endpoint_of(const struct sockaddr_storage *ss)
 {
-	for (size_t i = 0; i < w->n_addrs; i++) {
-		const struct sockaddr *own =
-			(const struct sockaddr *)&w->addrs[i];
-		if (own->sa_family != sa->sa_family)
-			continue;
-		if (sa->sa_family == AF_INET) {
-			const struct sockaddr_in *a = (const void *)sa;
-			const struct sockaddr_in *b = (const void *)own;
-			if (a->sin_port == b->sin_port &&
-			    (b->sin_addr.s_addr == htonl(INADDR_ANY) ||
-			     a->sin_addr.s_addr == b->sin_addr.s_addr))
-				return true;
+	struct endpoint e = {.family = ss->ss_family};
+
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in s4;
+		memcpy(&s4, ss, sizeof(s4));
+		memcpy(e.addr, &s4.sin_addr, 4);
+		e.port = s4.sin_port;
+	} else if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6 s6;
+		memcpy(&s6, ss, sizeof(s6));
+		e.port = s6.sin6_port;
+		if (IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr)) {
+			e.family = AF_INET;
+			memcpy(e.addr, &s6.sin6_addr.s6_addr[12], 4);
 		} else {
-			const struct sockaddr_in6 *a = (const void *)sa;
-			const struct sockaddr_in6 *b = (const void *)own;
-			if (a->sin6_port == b->sin6_port &&
-			    (IN6_IS_ADDR_UNSPECIFIED(&b->sin6_addr) ||
-			     IN6_ARE_ADDR_EQUAL(&a->sin6_addr, &b->sin6_addr)))
-				return true;
+			memcpy(e.addr, &s6.sin6_addr, 16);
 		}
+	}
+	return e;
+}
+
+/* Is ss one of our own listening sockets (a request looping back)? */
+static bool is_own_address(const struct worker *w,
+			   const struct sockaddr_storage *ss)
+{
+	static const uint8_t any[16];
+	struct endpoint d = endpoint_of(ss);
+
+	for (size_t i = 0; i < w->n_addrs; i++) {
+		struct endpoint own = endpoint_of(&w->addrs[i]);
+		size_t n = own.family == AF_INET ? 4 : 16;
+		if (own.family == d.family && own.port == d.port &&
+		    (memcmp(own.addr, any, n) == 0 ||
+		     memcmp(own.addr, d.addr, n) == 0))
+			return true;
 	}
 	return false;
 }
@@ -70,7 +91,7 @@ static void dial(struct session *s, const struct dial_addrs *addrs)
 		const struct sockaddr *sa =
 			(const struct sockaddr *)&addrs->addr[i];
 		if (!access_dest_allowed(&cfg->dests, sa) ||
-		    is_own_address(s->worker, sa)) {
+		    is_own_address(s->worker, &addrs->addr[i])) {
 			if (shown[0] == '\0')
 				addr_format_host(sa, shown, sizeof(shown));
 			continue;
