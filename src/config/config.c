@@ -164,7 +164,7 @@ static const struct directive directives[] = {
 	 set_user, FIELD(user), 0, 0},
 	{{"auth-file", "PATH|none", "none",
 	  "require Basic proxy authentication against this htpasswd file "
-	  "(bcrypt, sha512-crypt, sha256-crypt)", false},
+	  "(yescrypt, bcrypt, sha512-crypt, sha256-crypt, scrypt)", false},
 	 set_auth_file, FIELD(auth_file), 0, 0},
 	{{"auth-realm", "TEXT", "sluice",
 	  "the realm a 407 names (shown by browsers when they ask)", false},

@@ -118,7 +118,7 @@ size_t http1_write_response(char *out, size_t cap, int status,
 }
 
 size_t http1_write_auth_required(char *out, size_t cap, const char *realm,
-				 const char *reason, bool close)
+				 const char *reason, bool close, bool head_only)
 {
 	int n = snprintf(out, cap,
 			 "HTTP/1.1 407 Proxy Authentication Required\r\n"
@@ -128,9 +128,11 @@ size_t http1_write_auth_required(char *out, size_t cap, const char *realm,
 			 "Content-Length: %zu\r\n"
 			 "Connection: %s\r\n"
 			 "\r\n"
-			 "sluice: %s\n",
+			 "%s%s%s",
 			 realm, strlen(reason) + 9,
-			 close ? "close" : "keep-alive", reason);
+			 close ? "close" : "keep-alive",
+			 head_only ? "" : "sluice: ", head_only ? "" : reason,
+			 head_only ? "" : "\n");
 
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }

@@ -31,12 +31,13 @@ size_t http1_write_error(char *out, size_t cap, int status, const char *reason);
  */
 /*
  * Writes a 407 (RFC 9110 §15.5.8) with "Proxy-Authenticate: Basic
- * realm=REALM, charset=UTF-8" and a text/plain body "sluice: REASON".
- * realm must hold no '"' or '\\'. Returns the length, or 0 when it does
- * not fit.
+ * realm=REALM, charset=UTF-8" and a text/plain body "sluice: REASON"
+ * (the head alone for a HEAD request). realm must hold no '"' or '\\'.
+ * Returns the length, or 0 when it does not fit.
  */
 size_t http1_write_auth_required(char *out, size_t cap, const char *realm,
-				 const char *reason, bool close);
+				 const char *reason, bool close,
+				 bool head_only);
 
 size_t http1_write_response(char *out, size_t cap, int status,
 			    const char *content_type, const char *body,

@@ -13,6 +13,7 @@ struct user {
 	char *name; /* "name\0hash\0" in one allocation */
 	size_t name_len;
 	const char *hash;
+	uint32_t line; /* equal names: the earlier line sorts first */
 };
 
 struct auth_table {
@@ -22,8 +23,8 @@ struct auth_table {
 
 bool auth_hash_supported(const char *hash, size_t len)
 {
-	static const char *const prefixes[] = {"$2y$", "$2b$", "$2a$", "$6$",
-					       "$5$"};
+	static const char *const prefixes[] = {"$y$",  "$gy$", "$7$", "$2y$",
+					       "$2b$", "$2a$", "$6$", "$5$"};
 
 	if (len < 20 || len > AUTH_HASH_MAX)
 		return false;
@@ -42,6 +43,15 @@ static int user_cmp(const void *a, const void *b)
 	return d != 0 ? d
 		      : (x->name_len > y->name_len) -
 				(x->name_len < y->name_len);
+}
+
+/* By name, then line: qsort need not be stable, the order must be. */
+static int user_line_cmp(const void *a, const void *b)
+{
+	const struct user *x = a, *y = b;
+	int d = user_cmp(a, b);
+
+	return d != 0 ? d : (x->line > y->line) - (x->line < y->line);
 }
 
 static bool is_space(char c)
@@ -106,11 +116,14 @@ struct auth_table *auth_table_parse(const char *text, size_t len,
 		u->name[ulen + 1 + hlen] = '\0';
 		u->name_len = ulen;
 		u->hash = u->name + ulen + 1;
+		u->line = lineno;
 		t->n++;
-		stats->users++;
 	}
 	if (t->n > 1)
-		qsort(t->users, t->n, sizeof(*t->users), user_cmp);
+		qsort(t->users, t->n, sizeof(*t->users), user_line_cmp);
+	for (size_t i = 0; i < t->n; i++) /* a user named twice counts once */
+		stats->users +=
+			i == 0 || user_cmp(&t->users[i - 1], &t->users[i]) != 0;
 	return t;
 fail:
 	auth_table_free(t);

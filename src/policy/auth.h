@@ -4,10 +4,11 @@
  * parses text and fields; verifying a password (crypt_r, slow on purpose)
  * is the caller's, off the workers.
  *
- * Hashes taken: bcrypt ($2y$, $2b$, $2a$: htpasswd -B), sha512-crypt ($6$)
- * and sha256-crypt ($5$: mkpasswd -m sha-512 / sha-256). Others (MD5
- * $apr1$, {SHA}, DES crypt, plain text) are weak: their lines are skipped
- * and counted, never accepted.
+ * Hashes taken: yescrypt ($y$, $gy$: Debian's passwd and mkpasswd
+ * default), scrypt ($7$), bcrypt ($2y$, $2b$, $2a$: htpasswd -B),
+ * sha512-crypt ($6$) and sha256-crypt ($5$). Others (MD5 $apr1$, {SHA},
+ * DES crypt, plain text) are weak: their lines are skipped and counted,
+ * never accepted.
  */
 #ifndef SLUICE_POLICY_AUTH_H
 #define SLUICE_POLICY_AUTH_H
@@ -23,7 +24,7 @@
 struct auth_table;
 
 struct auth_stats {
-	uint64_t users;	  /* loaded */
+	uint64_t users;	  /* loaded (a user named twice counts once) */
 	uint64_t skipped; /* lines with a hash we do not take, or malformed */
 	uint32_t first_skipped_line;
 };

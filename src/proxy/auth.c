@@ -45,22 +45,25 @@ struct auth_job {
 	char hash[AUTH_HASH_MAX + 1];
 };
 
+struct fail_slot {
+	uint64_t key, window_end_ms;
+	unsigned failures;
+};
+
 struct auth_verifier {
 	pthread_t thread;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* the queue, and fails */
 	pthread_cond_t wake;
 	struct auth_job *head, *tail; /* waiting */
 	size_t queued;
 	bool stopping;
+	/* failed logins by client address, all workers together */
+	struct fail_slot fails[FAIL_SLOTS];
+	uint8_t sipkey[16];
 };
 
 struct cache_slot {
 	uint64_t key, generation, expires_ms;
-};
-
-struct fail_slot {
-	uint64_t key, window_end_ms;
-	unsigned failures;
 };
 
 struct auth_worker {
@@ -70,7 +73,6 @@ struct auth_worker {
 	pthread_mutex_t lock; /* done */
 	struct auth_job *done;
 	struct cache_slot cache[CACHE_SLOTS];
-	struct fail_slot fails[FAIL_SLOTS];
 };
 
 /* ---- loading ---------------------------------------------------------- */
@@ -108,8 +110,9 @@ int auth_load(const struct config *cfg, struct auth_table **out, char *err,
 		if (st.skipped > 0) {
 			snprintf(line, sizeof(line),
 				 "auth-file %s: %llu lines skipped (first: "
-				 "line %u): only bcrypt, sha512-crypt and "
-				 "sha256-crypt hashes are taken",
+				 "line %u): only yescrypt, bcrypt, scrypt, "
+				 "sha512-crypt and sha256-crypt hashes are "
+				 "taken",
 				 cfg->auth_file, (unsigned long long)st.skipped,
 				 st.first_skipped_line);
 			report(arg, true, line);
@@ -179,6 +182,11 @@ struct auth_verifier *auth_verifier_start(void)
 
 	if (v == NULL)
 		return NULL;
+	if (getrandom(v->sipkey, sizeof(v->sipkey), 0) !=
+	    (ssize_t)sizeof(v->sipkey)) {
+		free(v);
+		return NULL;
+	}
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->wake, NULL);
 	if (pthread_create(&v->thread, NULL, verifier_main, v) != 0) {
@@ -276,31 +284,41 @@ static uint64_t credentials_key(const struct auth_worker *aw,
 	return key;
 }
 
-static struct fail_slot *fail_slot_of(struct auth_worker *aw,
-				      const struct sockaddr_storage *peer,
-				      uint64_t now)
+/*
+ * The failures of peer's address in the current window, after adding
+ * `add`. Shared by the workers: one address, one count, whichever worker
+ * its connections land on.
+ */
+static unsigned count_failures(struct auth_verifier *v,
+			       const struct sockaddr_storage *peer,
+			       uint64_t now, unsigned add)
 {
 	uint8_t addr[16] = {0};
 	uint64_t key;
-	struct fail_slot *f;
+	unsigned failures;
 
 	if (peer->ss_family == AF_INET)
 		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
 	else if (peer->ss_family == AF_INET6)
 		memcpy(addr, &((const struct sockaddr_in6 *)peer)->sin6_addr,
 		       16);
-	key = siphash24(aw->sipkey, addr, sizeof(addr));
-	f = &aw->fails[key % FAIL_SLOTS];
+	key = siphash24(v->sipkey, addr, sizeof(addr));
+	pthread_mutex_lock(&v->lock);
+	struct fail_slot *f = &v->fails[key % FAIL_SLOTS];
 	if (f->key != key || now >= f->window_end_ms) {
 		f->key = key;
 		f->failures = 0;
 		f->window_end_ms = now + AUTH_FAIL_WINDOW_MS;
 	}
-	return f;
+	f->failures += add;
+	failures = f->failures;
+	pthread_mutex_unlock(&v->lock);
+	return failures;
 }
 
 /* 407 with the challenge; kept alive when the request allows it. */
-static void reply_407(struct session *s, bool reusable, const char *why)
+static void reply_407(struct session *s, bool reusable, bool head,
+		      const char *why)
 {
 	const struct config *cfg = s->worker->cfg;
 	char *buf = malloc(SESSION_ERROR_BYTES + 256);
@@ -312,7 +330,7 @@ static void reply_407(struct session *s, bool reusable, const char *why)
 		return;
 	}
 	n = http1_write_auth_required(buf, SESSION_ERROR_BYTES + 256,
-				      cfg->auth_realm, why, !reusable);
+				      cfg->auth_realm, why, !reusable, head);
 	session_send_reply(s, buf, n, 407, "auth-required", reusable);
 }
 
@@ -337,18 +355,19 @@ enum auth_outcome auth_check(struct session *s, const struct http1_request *req,
 	struct auth_credentials cred;
 	uint64_t now = loop_now_ms(w->loop), key;
 	struct cache_slot *slot;
-	struct fail_slot *fail;
 	struct auth_job *job;
 	const char *hash;
+	bool head = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
 
 	if (aw == NULL || snap->auth == NULL)
 		return AUTH_PASS;
 	if (field == NULL) {
-		reply_407(s, reusable, "proxy authentication required");
+		reply_407(s, reusable, head, "proxy authentication required");
 		return AUTH_REPLIED;
 	}
 	if (auth_parse_basic(field->value, field->value_len, &cred) < 0) {
-		reply_407(s, reusable, "only Basic credentials are taken");
+		reply_407(s, reusable, head,
+			  "only Basic credentials are taken");
 		return AUTH_REPLIED;
 	}
 	key = credentials_key(aw, &cred);
@@ -358,8 +377,7 @@ enum auth_outcome auth_check(struct session *s, const struct http1_request *req,
 		explicit_bzero(&cred, sizeof(cred));
 		return AUTH_PASS;
 	}
-	fail = fail_slot_of(aw, &s->peer, now);
-	if (fail->failures >= AUTH_FAIL_MAX) {
+	if (count_failures(aw->v, &s->peer, now, 0) >= AUTH_FAIL_MAX) {
 		explicit_bzero(&cred, sizeof(cred));
 		session_reply_error(s, 429, "auth-throttled",
 				    "too many failed logins from this address; "
@@ -390,6 +408,7 @@ enum auth_outcome auth_check(struct session *s, const struct http1_request *req,
 	}
 	s->auth_job = job;
 	s->auth_reusable = reusable;
+	s->auth_head = head;
 	s->state = SESSION_AUTH;
 	watch_stop(s->timer);
 	if (watch_start_timer(s->timer, AUTH_WAIT_MS) < 0) {
@@ -420,8 +439,9 @@ static void resume(struct auth_worker *aw, struct auth_job *job)
 		session_reparse(s); /* now the cache lets it through */
 		return;
 	}
-	fail_slot_of(aw, &s->peer, now)->failures++;
-	reply_407(s, s->auth_reusable, "wrong user name or password");
+	count_failures(aw->v, &s->peer, now, 1);
+	reply_407(s, s->auth_reusable, s->auth_head,
+		  "wrong user name or password");
 }
 
 void auth_worker_drain(struct auth_worker *aw)

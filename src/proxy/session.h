@@ -112,6 +112,7 @@ struct session {
 	char rule[96]; /* "list:line" of the blocklist rule that fired */
 	struct auth_job *auth_job; /* while SESSION_AUTH */
 	bool auth_reusable;	   /* a 407 may keep the connection */
+	bool auth_head;		   /* the request is HEAD: a 407 without body */
 
 	int status;	 /* 0 until a reply is decided */
 	const char *end; /* why the session ended, for the access log */
