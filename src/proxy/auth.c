@@ -82,7 +82,7 @@ int auth_load(const struct config *cfg, struct auth_table **out, char *err,
 	      void *arg)
 {
 	struct auth_stats st;
-	char line[CONFIG_PATH_MAX + 128];
+	char line[CONFIG_PATH_MAX + 256];
 	size_t len;
 	char *text;
 
