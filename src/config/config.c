@@ -76,6 +76,10 @@ static const struct directive directives[] = {
 	{{"connect-ports", "PORT|LOW-HIGH ...", "443",
 	  "ports CONNECT may reach; other ports get 403", false},
 	 set_ports, FIELD(connect_ports), 0, 0},
+	{{"http-ports", "PORT|LOW-HIGH ...", "80 443 1025-65535",
+	  "ports plain-HTTP requests may be forwarded to (not SMTP, SSH, "
+	  "...); other ports get 403", false},
+	 set_ports, FIELD(http_ports), 0, 0},
 	{{"connect-timeout", "DURATION", "10s",
 	  "how long to wait for the target to accept; then 504", false},
 	 set_duration, FIELD(connect_timeout_ms), 1, 600000},
@@ -313,6 +317,8 @@ static int set_ports(struct config *cfg, const struct directive_info *d,
 	size_t n, count = 0;
 
 	(void)reset;
+	_Static_assert(sizeof(cfg->connect_ports) == sizeof(cfg->http_ports),
+		       "port sets have one size");
 	memset(bits, 0, sizeof(cfg->connect_ports));
 	while ((n = next_word(&p, &w)) > 0) {
 		const char *dash = memchr(w, '-', n);
@@ -848,6 +854,11 @@ int config_parse(struct config *cfg, const char *text, size_t len,
 bool config_port_allowed(const struct config *cfg, uint16_t port)
 {
 	return (cfg->connect_ports[port / 8] >> (port % 8)) & 1u;
+}
+
+bool config_http_port_allowed(const struct config *cfg, uint16_t port)
+{
+	return (cfg->http_ports[port / 8] >> (port % 8)) & 1u;
 }
 
 const struct directive_info *config_directive_info(size_t i)

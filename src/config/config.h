@@ -67,6 +67,7 @@ struct config {
 	bool listen_default; /* the built-in addresses, not the user's */
 	unsigned workers;    /* 0: one per CPU */
 	uint8_t connect_ports[65536 / 8]; /* bit set: port allowed */
+	uint8_t http_ports[65536 / 8];	  /* for plain-HTTP forwarding */
 	uint64_t connect_timeout_ms;
 	uint64_t tunnel_idle_timeout_ms;
 	uint64_t header_timeout_ms;
@@ -133,6 +134,9 @@ bool config_blocking_off(const struct config *cfg);
 
 /* Is CONNECT to port allowed? */
 bool config_port_allowed(const struct config *cfg, uint16_t port);
+
+/* May a plain-HTTP request be forwarded to port? */
+bool config_http_port_allowed(const struct config *cfg, uint16_t port);
 
 /* The directive table, for --help and flags. */
 struct directive_info {

@@ -166,6 +166,13 @@ void forward_begin(struct session *s, const struct http1_request *req)
 			  req->method_len == 4 &&
 				  memcmp(req->method, "HEAD", 4) == 0))
 		return;
+	/* cross-protocol requests (HTTP to SMTP, ...) go nowhere */
+	if (!config_http_port_allowed(cfg, uri.authority.port)) {
+		session_reply_error(s, 403, "port-denied",
+				    "forwarding to port %u is not allowed",
+				    uri.authority.port);
+		return;
+	}
 	if (is_own_listener(s, &uri.authority)) {
 		session_reply_error(s, 400, "loop",
 				    "the request is addressed to this proxy");

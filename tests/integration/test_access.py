@@ -776,3 +776,37 @@ def test_user_when_not_started_as_root_warns_and_stays(sluice_bin, dns_server,
         problems = proxy.stop() if proxy is not None else []
         shutil.rmtree(workdir, ignore_errors=True)
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------
+# plain HTTP: http-ports
+# --------------------------------------------------------------------------
+
+
+def test_plain_http_to_an_unsafe_port_is_refused(proxy_factory, hosts):
+    """A GET for port 25 (SMTP) gets 403 port-denied and nothing connects
+    there: an HTTP request must not be read as SMTP commands."""
+    t = trap("127.0.0.5", 25)
+    with t:
+        p = proxy_factory(hosts_file=hosts, allow_dest="127.0.0.5")
+        reply, port = request(
+            p.addr, b"GET http://127.0.0.5:25/ HTTP/1.1\r\n"
+            b"Host: 127.0.0.5:25\r\n\r\n")
+        assert reply.head.status == 403, reply
+        assert end_of(p, port) == "port-denied"
+        assert no_connection(t), "the proxy connected to port 25"
+
+
+def test_http_ports_opens_a_port(proxy_factory, hosts):
+    """http-ports 25 lets the request go on: it now reaches port 25."""
+    t = trap("127.0.0.5", 25)
+    with t:
+        p = proxy_factory(hosts_file=hosts, http_ports="25",
+                          response_timeout="1s")
+        s = client(p.addr)
+        with s:
+            s.sendall(b"GET http://127.0.0.5:25/ HTTP/1.1\r\n"
+                      b"Host: 127.0.0.5:25\r\n\r\n")
+            t.settimeout(IO_TIMEOUT)
+            c, _ = t.accept()
+            c.close()
