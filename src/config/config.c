@@ -309,6 +309,23 @@ static int parse_port_word(const char *w, size_t n, uint64_t *port)
 									  : -1;
 }
 
+/* Sets bits lo..hi; whole bytes at a time where it can (a range like
+ * 1025-65535 is set at every config_init). */
+static void set_port_range(uint8_t *bits, uint64_t lo, uint64_t hi)
+{
+	uint64_t port = lo;
+
+	for (; port <= hi && port % 8 != 0; port++)
+		bits[port / 8] |= (uint8_t)(1u << (port % 8));
+	if (port + 7 <= hi) {
+		uint64_t bytes = (hi + 1 - port) / 8;
+		memset(bits + port / 8, 0xff, bytes);
+		port += bytes * 8;
+	}
+	for (; port <= hi; port++)
+		bits[port / 8] |= (uint8_t)(1u << (port % 8));
+}
+
 static int set_ports(struct config *cfg, const struct directive_info *d,
 		     const char *value, bool reset, char *err)
 {
@@ -343,8 +360,7 @@ static int set_ports(struct config *cfg, const struct directive_info *d,
 				d->name, word);
 			return -1;
 		}
-		for (uint64_t port = lo; port <= hi; port++)
-			bits[port / 8] |= (uint8_t)(1u << (port % 8));
+		set_port_range(bits, lo, hi);
 		count++;
 	}
 	if (count == 0) {
