@@ -15,13 +15,13 @@
  */
 #include "policy/blocklist.h"
 
-#include <arpa/inet.h>
-#include <idn2.h>
+#include "policy/blocklist_line.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#define LABEL_MAX  63
+#define LABEL_MAX  63 /* as blocklist_line.c checks names */
 #define LABELS_MAX ((BLOCKLIST_NAME_MAX + 1) / 2)
 /* The table is grown, and the compiled one sized, to stay this full. */
 #define LOAD_NUM  7
@@ -170,101 +170,6 @@ static int filter_build(struct blocklist *bl)
 	return 0;
 }
 
-/* ---- names ------------------------------------------------------------ */
-
-static const char *const local_names[] = {
-	"localhost",	  "localhost.localdomain", "local",
-	"broadcasthost",  "ip6-localhost",	   "ip6-loopback",
-	"ip6-localnet",	  "ip6-mcastprefix",	   "ip6-allnodes",
-	"ip6-allrouters", "ip6-allhosts",	   "0.0.0.0",
-};
-
-static bool is_local_name(const char *s, size_t len)
-{
-	if (len > 0 && s[len - 1] == '.')
-		len--;
-	for (size_t i = 0; i < sizeof(local_names) / sizeof(*local_names);
-	     i++) {
-		if (strlen(local_names[i]) == len &&
-		    strncasecmp(local_names[i], s, len) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool name_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-	       c == '_';
-}
-
-/* Labels of 1..63 valid bytes; the last not all digits (an address). */
-static bool name_valid(const char *s, size_t len)
-{
-	size_t label = 0;
-	bool digits = true;
-
-	if (len == 0 || len > BLOCKLIST_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			digits = true;
-			continue;
-		}
-		if (!name_char(c) || ++label > LABEL_MAX)
-			return false;
-		if (c < '0' || c > '9')
-			digits = false;
-	}
-	return label > 0 && !digits;
-}
-
-/*
- * Writes the canonical form of s[0..len) into out[BLOCKLIST_NAME_MAX + 1]:
- * one trailing dot dropped, ASCII lowercase, non-ASCII through IDNA2008.
- * Returns its length, or 0 when it is not a valid name.
- */
-static size_t name_normalise(const char *s, size_t len, char *out)
-{
-	bool ascii = true;
-
-	if (len > 0 && s[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 4 * BLOCKLIST_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		ascii = ascii && (unsigned char)s[i] < 0x80;
-	if (!ascii) {
-		char in[4 * BLOCKLIST_NAME_MAX + 1];
-		char *puny = NULL;
-		memcpy(in, s, len);
-		in[len] = '\0';
-		if (memchr(in, '\0', len) != NULL ||
-		    idn2_to_ascii_8z(in, &puny, IDN2_NONTRANSITIONAL) !=
-			    IDN2_OK)
-			return 0;
-		len = strlen(puny);
-		if (len > BLOCKLIST_NAME_MAX) {
-			idn2_free(puny);
-			return 0;
-		}
-		memcpy(out, puny, len);
-		idn2_free(puny);
-		s = out;
-	}
-	if (len > BLOCKLIST_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-	}
-	return name_valid(out, len) ? len : 0;
-}
-
 /* ---- the table -------------------------------------------------------- */
 
 /*
@@ -378,25 +283,16 @@ static int table_add(struct table *t, const char *name, size_t len,
 	return 1;
 }
 
-/* ---- lines ------------------------------------------------------------ */
+/* ---- queueing entries ------------------------------------------------- */
 
-struct line_ctx {
+struct load_ctx {
 	struct blocklist_builder *b;
 	struct blocklist_stats *st;
 	uint16_t list;
-	uint32_t line;
-	unsigned flags;
 };
 
-static void count_skipped(struct line_ctx *c)
-{
-	c->st->skipped++;
-	if (c->st->first_skipped_line == 0)
-		c->st->first_skipped_line = c->line;
-}
-
 /* Inserts the queued entries, in order. 0 or -1 (memory). */
-static int flush(struct line_ctx *c)
+static int flush(struct load_ctx *c)
 {
 	struct blocklist_builder *b = c->b;
 
@@ -416,186 +312,21 @@ static int flush(struct line_ctx *c)
 	return 0;
 }
 
-/* One entry: a name and the rule the line gave it. 0 or -1 (memory). */
-static int add_entry(struct line_ctx *c, const char *name, size_t len,
-		     enum blocklist_rule rule)
+/* blocklist_line_read's callback: queues an entry, its slot prefetched. */
+static int queue_entry(void *arg, const char *name, size_t n,
+		       enum blocklist_rule rule, uint32_t line)
 {
+	struct load_ctx *c = arg;
 	struct blocklist_builder *b = c->b;
 	struct pending *p = &b->queue[b->queued];
-	char norm[BLOCKLIST_NAME_MAX + 1];
-	size_t n = name_normalise(name, len, norm);
 
-	if (n == 0) {
-		count_skipped(c);
-		return 0;
-	}
-	memcpy(p->name, norm, n);
+	memcpy(p->name, name, n);
 	p->len = (uint8_t)n;
 	p->rule = (uint8_t)rule;
-	p->line = c->line;
-	p->tag = tag_of(hash_name(norm, n));
+	p->line = line;
+	p->tag = tag_of(hash_name(name, n));
 	__builtin_prefetch(&b->t.slots[home_of(p->tag, b->t.cap)]);
 	return ++b->queued == BATCH ? flush(c) : 0;
-}
-
-static bool is_space(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-static bool is_address(const char *w, size_t n)
-{
-	char text[INET6_ADDRSTRLEN + 16];
-	unsigned char buf[sizeof(struct in6_addr)];
-	const char *zone = memchr(w, '%', n);
-
-	if (zone != NULL)
-		n = (size_t)(zone - w);
-	if (n == 0 || n >= INET6_ADDRSTRLEN)
-		return false;
-	memcpy(text, w, n);
-	text[n] = '\0';
-	return inet_pton(AF_INET, text, buf) == 1 ||
-	       inet_pton(AF_INET6, text, buf) == 1;
-}
-
-/* "##", "#@#", "#?#", "#$#", "#%#" then a selector: an element-hiding rule. */
-static bool is_cosmetic(const char *s, size_t n)
-{
-	static const char *const markers[] = {"##", "#@#", "#?#", "#$#", "#%#"};
-
-	for (size_t i = 0; i < sizeof(markers) / sizeof(*markers); i++) {
-		size_t m = strlen(markers[i]);
-		if (n > m && memcmp(s, markers[i], m) == 0)
-			return s[m] != '#' && !is_space(s[m]);
-	}
-	return false;
-}
-
-/* Rule for a plain, hosts or ".name" entry under the list's flags. */
-static enum blocklist_rule plain_rule(unsigned flags, bool tree)
-{
-	bool exact = !tree && (flags & BLOCKLIST_EXACT);
-
-	if (flags & BLOCKLIST_ALLOW)
-		return exact ? BLOCKLIST_ALLOW_EXACT : BLOCKLIST_ALLOW_TREE;
-	return exact ? BLOCKLIST_BLOCK_EXACT : BLOCKLIST_BLOCK_TREE;
-}
-
-/* "||name^" or "||name^|": the name, or NULL. */
-static const char *adblock_name(const char *w, size_t n, size_t *len)
-{
-	if (n >= 2 && w[n - 1] == '|' && w[n - 2] == '^')
-		n--;
-	if (n < 4 || memcmp(w, "||", 2) != 0 || w[n - 1] != '^')
-		return NULL;
-	*len = n - 3;
-	return w + 2;
-}
-
-/* A single-word line. 0 or -1 (memory). */
-static int add_word(struct line_ctx *c, const char *w, size_t n)
-{
-	const char *name;
-	size_t len;
-
-	if (n >= 2 && memcmp(w, "@@", 2) == 0) {
-		name = adblock_name(w + 2, n - 2, &len);
-		if (name == NULL) {
-			count_skipped(c);
-			return 0;
-		}
-		return add_entry(c, name, len, BLOCKLIST_ALLOW_TREE);
-	}
-	if (w[0] == '|') {
-		name = adblock_name(w, n, &len);
-		if (name == NULL) {
-			count_skipped(c);
-			return 0;
-		}
-		return add_entry(c, name, len, plain_rule(c->flags, true));
-	}
-	/* URL paths, regexes, modifiers and wildcards name no single host */
-	if (memchr(w, '$', n) != NULL || memchr(w, '/', n) != NULL ||
-	    memchr(w, '^', n) != NULL || memchr(w, '#', n) != NULL ||
-	    memchr(w + 1, '*', n - 1) != NULL ||
-	    (w[0] == '*' && (n < 2 || w[1] != '.'))) {
-		count_skipped(c);
-		return 0;
-	}
-	if (w[0] == '*') {
-		if (c->flags & BLOCKLIST_ALLOW) {
-			count_skipped(c);
-			return 0;
-		}
-		return add_entry(c, w + 2, n - 2, BLOCKLIST_BLOCK_SUBS);
-	}
-	if (w[0] == '.')
-		return add_entry(c, w + 1, n - 1, plain_rule(c->flags, true));
-	return add_entry(c, w, n, plain_rule(c->flags, false));
-}
-
-/* A hosts-file line: an address, then names. 0 or -1 (memory). */
-static int add_hosts(struct line_ctx *c, const char *s, size_t n)
-{
-	size_t i = 0, names = 0;
-
-	while (i < n) {
-		size_t start;
-		while (i < n && is_space(s[i]))
-			i++;
-		start = i;
-		while (i < n && !is_space(s[i]))
-			i++;
-		if (i == start)
-			break;
-		names++;
-		if (is_local_name(s + start, i - start))
-			c->st->local++;
-		else if (add_entry(c, s + start, i - start,
-				   plain_rule(c->flags, false)) < 0)
-			return -1;
-	}
-	if (names == 0)
-		count_skipped(c);
-	return 0;
-}
-
-static int add_line(struct line_ctx *c, const char *s, size_t n)
-{
-	size_t w;
-
-	if (n > 0 && s[n - 1] == '\r')
-		n--;
-	while (n > 0 && is_space(s[n - 1]))
-		n--;
-	while (n > 0 && is_space(s[0]))
-		s++, n--;
-	if (n == 0 || s[0] == '!' || (s[0] == '#' && !is_cosmetic(s, n))) {
-		c->st->blank_or_comment++;
-		return 0;
-	}
-	if (s[0] == '#') {
-		count_skipped(c);
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if (s[i] == '#' && is_space(s[i - 1])) {
-			n = i;
-			break;
-		}
-	}
-	while (n > 0 && is_space(s[n - 1]))
-		n--;
-	for (w = 0; w < n && !is_space(s[w]); w++)
-		;
-	if (is_address(s, w))
-		return add_hosts(c, s + w, n - w);
-	if (w < n) {
-		count_skipped(c); /* several words, not a hosts line */
-		return 0;
-	}
-	return add_word(c, s, n);
 }
 
 /* ---- the builder ------------------------------------------------------ */
@@ -640,9 +371,10 @@ int blocklist_builder_add(struct blocklist_builder *b, const char *list_name,
 			  const char *text, size_t len, unsigned flags,
 			  struct blocklist_stats *stats)
 {
-	struct line_ctx c = {.b = b, .st = stats, .flags = flags};
+	struct load_ctx c = {.b = b, .st = stats};
 	char **lists;
 	size_t pos = 0;
+	uint32_t line = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	if (b->n_lists >= BLOCKLIST_MAX_LISTS)
@@ -661,9 +393,9 @@ int blocklist_builder_add(struct blocklist_builder *b, const char *list_name,
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl != NULL ? (size_t)(nl - text - pos) : len - pos;
 
-		c.line++;
 		stats->lines++;
-		if (add_line(&c, text + pos, n) < 0)
+		if (blocklist_line_read(text + pos, n, flags, ++line, stats,
+					queue_entry, &c) < 0)
 			return -1;
 		pos += n + 1;
 	}
@@ -817,14 +549,15 @@ bool blocklist_match(const struct blocklist *bl, const char *name, size_t len,
 		return false;
 	/*
 	 * One pass from the end lowercases and checks the name as
-	 * name_valid() would, and yields the tag of every parent, TLD first;
-	 * each parent's probe is prefetched as soon as it is known.
+	 * blocklist_line.c's name_valid() would, and yields the tag of every
+	 * parent, TLD first; each parent's probe is prefetched as soon as it is
+	 * known.
 	 */
 	for (size_t i = len; i-- > 0;) {
 		unsigned char c = (unsigned char)name[i];
 		if (c >= 'A' && c <= 'Z')
 			c += 32;
-		if (c == '.' || !name_char(c) || ++label > LABEL_MAX)
+		if (c == '.' || !blocklist_name_char(c) || ++label > LABEL_MAX)
 			return false;
 		if (n == 0 && (c < '0' || c > '9'))
 			digits = false;
