@@ -37,7 +37,7 @@ make --no-print-directory -s build/sluice
 mkdir -p build/bench
 cc -std=c17 -O2 -g -D_GNU_SOURCE -Isrc -include src/base/banned.h \
 	-o build/bench/blocklist_bench bench/blocklist_bench.c \
-	src/policy/blocklist.c -lidn2
+	src/policy/blocklist.c src/policy/blocklist_line.c -lidn2
 million=build/bench/1m.domains
 [ -s "$million" ] || /usr/bin/python3 bench/gen-domains.py --count 1000000 --seed 1 \
 	--real-dir "$real_dir" --out "$million" >&2
