@@ -14,11 +14,14 @@ struct loop {
 };
 
 struct watch {
-	struct event *ev;
+	struct event *ev; /* points at the bytes behind the struct */
 	watch_fn fn;
 	void *arg;
-	bool active;
+	bool active;  /* the owner wants the callback */
+	bool pending; /* added to libevent (may outlive active: see below) */
+	bool kicked;  /* watch_kick() queued a call */
 	bool is_timer;
+	bool is_read;
 };
 
 int loop_global_init(void)
@@ -38,6 +41,10 @@ struct loop *loop_new(void)
 		goto fail;
 	/* one loop per thread, never shared: no locks inside libevent */
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	/* interest changes are queued and applied once before each wait, so
+	 * a watch stopped and started again in one round costs no epoll_ctl,
+	 * and read and write interest on one socket share one call */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	loop->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	if (loop->base == NULL) {
@@ -89,26 +96,39 @@ void *loop_base(struct loop *loop)
 static void on_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct watch *w = arg;
+	bool kicked = w->kicked;
 
 	(void)fd;
 	(void)what;
-	if (w->is_timer)
-		w->active = false;
+	w->kicked = false;
+	if (w->is_timer) {
+		w->active = w->pending = false;
+	} else if (!w->active && !kicked) {
+		/* a stopped read watch left registered, and its socket
+		 * became readable: only now is the interest withdrawn */
+		event_del(w->ev);
+		w->pending = false;
+		return;
+	}
 	w->fn(w->arg);
 }
 
 static struct watch *watch_new(struct loop *loop, int fd, short what,
 			       watch_fn fn, void *arg)
 {
-	struct watch *w = calloc(1, sizeof(*w));
+	/* one allocation for the watch and its libevent event: an idle
+	 * tunnel has four watches */
+	size_t head = (sizeof(struct watch) + 15) & ~(size_t)15;
+	struct watch *w = calloc(1, head + event_get_struct_event_size());
 
 	if (w == NULL)
 		return NULL;
 	w->fn = fn;
 	w->arg = arg;
 	w->is_timer = fd < 0;
-	w->ev = event_new(loop->base, fd, what, on_event, w);
-	if (w->ev == NULL) {
+	w->is_read = (what & EV_READ) != 0;
+	w->ev = (struct event *)((char *)w + head);
+	if (event_assign(w->ev, loop->base, fd, what, on_event, w) < 0) {
 		free(w);
 		return NULL;
 	}
@@ -134,23 +154,48 @@ int watch_start(struct watch *w)
 {
 	if (w->active)
 		return 0;
-	if (event_add(w->ev, NULL) < 0)
+	if (!w->pending && event_add(w->ev, NULL) < 0)
 		return -1;
-	w->active = true;
+	w->active = w->pending = true;
 	return 0;
 }
 
+/*
+ * A read watch stopped stays registered with the kernel until its socket
+ * next becomes readable (on_event withdraws it then): a connection that
+ * stops reading while its request is served and starts again for the
+ * next one costs no epoll_ctl either way. Write watches are withdrawn at
+ * once: a socket is nearly always writable, so one left registered would
+ * wake the loop for nothing.
+ */
 void watch_stop(struct watch *w)
 {
+	w->kicked = false; /* a queued kick is cancelled too */
 	if (!w->active)
 		return;
-	event_del(w->ev);
 	w->active = false;
+	if (w->is_read && !w->is_timer)
+		return;
+	event_del(w->ev);
+	w->pending = false;
+}
+
+void watch_retarget(struct watch *w, watch_fn fn, void *arg)
+{
+	w->fn = fn;
+	w->arg = arg;
 }
 
 bool watch_is_active(const struct watch *w)
 {
 	return w->active;
+}
+
+void watch_kick(struct watch *w)
+{
+	/* queued as if the kernel had reported the fd ready: no system call */
+	w->kicked = true;
+	event_active(w->ev, w->is_timer ? EV_TIMEOUT : EV_READ | EV_WRITE, 0);
 }
 
 int watch_start_timer(struct watch *w, uint64_t ms)
@@ -160,7 +205,7 @@ int watch_start_timer(struct watch *w, uint64_t ms)
 
 	if (event_add(w->ev, &tv) < 0)
 		return -1;
-	w->active = true;
+	w->active = w->pending = true;
 	return 0;
 }
 
@@ -168,6 +213,6 @@ void watch_free(struct watch *w)
 {
 	if (w == NULL)
 		return;
-	event_free(w->ev);
+	event_del(w->ev); /* also takes it off the active queue */
 	free(w);
 }

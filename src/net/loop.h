@@ -51,6 +51,18 @@ int watch_start(struct watch *w);
 void watch_stop(struct watch *w);
 bool watch_is_active(const struct watch *w);
 
+/* Gives the watch a new callback (a socket changing hands keeps its
+ * registration); its state is unchanged. */
+void watch_retarget(struct watch *w, watch_fn fn, void *arg);
+
+/*
+ * Runs the watch's callback from the loop, soon, once, whether or not it
+ * is started and without asking the kernel: for work that should try its
+ * system call first (a write to a socket that is most likely writable)
+ * and only wait when that would block.
+ */
+void watch_kick(struct watch *w);
+
 /* Timers: (re)arm to fire once after ms; stop with watch_stop(). */
 int watch_start_timer(struct watch *w, uint64_t ms);
 

@@ -12,6 +12,11 @@
 
 /* Idle pipes a worker keeps for reuse. */
 #define PIPE_POOL_MAX_IDLE 64
+/* Capacity asked for each new pipe (F_SETPIPE_SZ); the kernel's default
+ * (64 KiB) is kept where it refuses, e.g. past pipe-user-pages-soft. */
+#ifndef PIPE_POOL_PIPE_BYTES
+#define PIPE_POOL_PIPE_BYTES (256 * 1024)
+#endif
 
 struct pipe_pool {
 	int idle[PIPE_POOL_MAX_IDLE][2];

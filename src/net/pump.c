@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Steps per wake-up, so framers that eat bytes without output still yield */
@@ -138,9 +139,13 @@ int pump_start(struct pump *p)
 
 	if (rc < 0)
 		return rc;
-	/* the writable watch also reports an empty message, from the loop */
-	if (p->prefix_len > 0 || p->buf_len > 0 || p->msg_done)
-		return watch_start(p->writable);
+	/* bytes to deliver are tried at once from the loop, without first
+	 * waiting for the kernel to say the socket is writable (it nearly
+	 * always is); an empty message is reported the same way */
+	if (p->prefix_len > 0 || p->buf_len > 0 || p->msg_done) {
+		watch_kick(p->writable);
+		return 0;
+	}
 	return watch_start(p->readable);
 }
 
@@ -204,16 +209,38 @@ static int send_some(struct pump *p, const char *data, size_t *off, size_t len)
 	return 1;
 }
 
+/*
+ * Our prefix and the source bytes held behind it (a response head and the
+ * body read with it) go out in one sendmsg. 1 progress, 0 blocked, -errno.
+ */
 static int deliver_prefix(struct pump *p)
 {
-	int rc = send_some(p, p->prefix, &p->prefix_off, p->prefix_len);
+	struct iovec iov[2] = {
+		{p->prefix + p->prefix_off, p->prefix_len - p->prefix_off},
+		{p->buf + p->buf_off, p->buf_len - p->buf_off},
+	};
+	struct msghdr msg = {.msg_iov = iov,
+			     .msg_iovlen = p->buf_len > 0 ? 2 : 1};
+	ssize_t n = sendmsg(p->dst, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	size_t sent, head;
 
-	if (rc > 0 && p->prefix_off == p->prefix_len) {
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	sent = (size_t)n;
+	head = sent < iov[0].iov_len ? sent : iov[0].iov_len;
+	p->prefix_off += head;
+	if (p->prefix_off == p->prefix_len) {
 		free(p->prefix);
 		p->prefix = NULL;
 		p->prefix_off = p->prefix_len = 0;
 	}
-	return rc;
+	if (sent > head) {
+		p->buf_off += sent - head;
+		p->bytes += sent - head;
+		if (p->buf_off == p->buf_len)
+			drop_buf(p);
+	}
+	return 1;
 }
 
 static int deliver_buf(struct pump *p)
@@ -241,12 +268,12 @@ static int deliver_pipe(struct pump *p)
 	return 1;
 }
 
-/* How many source bytes one read may take. */
-static size_t read_size(const struct pump *p)
+/* How many source bytes one splice (or copy) may take. */
+static size_t read_size(const struct pump *p, size_t max)
 {
-	if (p->framing == PUMP_LENGTH && p->remaining < PUMP_CHUNK_BYTES)
+	if (p->framing == PUMP_LENGTH && p->remaining < max)
 		return (size_t)p->remaining;
-	return PUMP_CHUNK_BYTES;
+	return max;
 }
 
 /* 1 read bytes, 0 would block, FILL_EOF, else -errno. */
@@ -259,10 +286,13 @@ static int fill_pipe(struct pump *p)
 		p->pipe[0] = p->pipe[1] = -1;
 		return -ENFILE; /* caller copies this time */
 	}
-	n = splice(p->src, NULL, p->pipe[1], NULL, read_size(p),
+	size_t want_bytes = read_size(p, PUMP_CHUNK_BYTES);
+
+	n = splice(p->src, NULL, p->pipe[1], NULL, want_bytes,
 		   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	if (n > 0) {
 		p->in_pipe = (size_t)n;
+		p->drained = (size_t)n < want_bytes;
 		if (p->framing == PUMP_LENGTH) {
 			p->remaining -= (uint64_t)n;
 			p->msg_done = p->remaining == 0;
@@ -282,7 +312,7 @@ static int fill_pipe(struct pump *p)
 
 static int fill_copy(struct pump *p)
 {
-	size_t want_bytes = read_size(p);
+	size_t want_bytes = read_size(p, PUMP_COPY_BYTES);
 	ssize_t n;
 	int err;
 
@@ -298,6 +328,7 @@ static int fill_copy(struct pump *p)
 		return err == EAGAIN || err == EINTR ? 0 : -err;
 	}
 	p->buf_len = (size_t)n;
+	p->drained = (size_t)n < want_bytes;
 	err = take(p);
 	return err < 0 ? err : 1;
 }
@@ -349,6 +380,14 @@ static void pump_step(struct pump *p)
 			/* everything delivered: carry the half-close on */
 			shutdown(p->dst, SHUT_WR);
 			finish(p, PUMP_DONE, 0);
+			return;
+		}
+		if (p->drained) {
+			/* a short read emptied the socket: another would most
+			 * likely fail; the (level-triggered) watch tells when
+			 * more, or the EOF, is there */
+			p->drained = false;
+			want(p, false);
 			return;
 		}
 		rc = fill(p);

@@ -31,10 +31,12 @@
 #include "net/loop.h"
 #include "net/pipe_pool.h"
 
-/* Bytes moved per splice or read: the pipe's default capacity. */
-#define PUMP_CHUNK_BYTES (64 * 1024)
+/* Bytes moved per splice (at most; the pipe's capacity bounds it) or per
+ * copy through a buffer. */
+#define PUMP_CHUNK_BYTES PIPE_POOL_PIPE_BYTES
+#define PUMP_COPY_BYTES	 (64 * 1024)
 /* Bytes moved per wake-up before yielding to other connections. */
-#define PUMP_BUDGET_BYTES (512 * 1024)
+#define PUMP_BUDGET_BYTES (1024 * 1024)
 
 enum pump_event {
 	PUMP_DONE = 1, /* the message (or the source's EOF) was delivered */
@@ -86,6 +88,7 @@ struct pump {
 	bool msg_done; /* the framed message's last byte has been read */
 
 	bool no_splice; /* splice refused these fds: copy instead */
+	bool drained;	/* the last read took less than asked: src is empty */
 	bool src_eof;
 	bool finished;
 	uint64_t bytes;	  /* source bytes delivered to dst */

@@ -222,10 +222,12 @@ void forward_begin(struct session *s, const struct http1_request *req)
 	s->port = uri.authority.port;
 	s->origin = uri.authority;
 	s->origin.host = s->host;
-	origin_pool_key(s->origin_key, s->host, uri.authority.host_len,
-			s->port);
-	s->target_fd = origin_pool_take(&s->worker->origins, s->origin_key);
+	char key[ORIGIN_KEY_MAX];
+	origin_pool_key(key, s->host, uri.authority.host_len, s->port);
+	s->target_fd =
+		origin_pool_take(&s->worker->origins, key, &s->target_rd);
 	if (s->target_fd >= 0) {
+		watch_retarget(s->target_rd, on_target_readable, s);
 		s->reused = true;
 		forward_connected(s);
 		return;
@@ -238,8 +240,9 @@ void forward_connected(struct session *s)
 	struct worker *w = s->worker;
 
 	s->state = SESSION_FORWARD;
-	s->target_rd =
-		watch_new_read(w->loop, s->target_fd, on_target_readable, s);
+	if (s->target_rd == NULL) /* a new connection; a pooled one has it */
+		s->target_rd = watch_new_read(w->loop, s->target_fd,
+					      on_target_readable, s);
 	s->resp = malloc(SESSION_HEAD_INITIAL_BYTES);
 	s->resp_cap = SESSION_HEAD_INITIAL_BYTES;
 	if (s->target_rd == NULL || s->resp == NULL ||
@@ -528,9 +531,12 @@ static void request_done(struct session *s)
 	if (s->origin_reusable && left_len == 0) {
 		/* a whole exchange, nothing extra: the next request may use it
 		 */
-		origin_pool_put(&s->worker->origins, s->origin_key,
-				s->target_fd);
+		char key[ORIGIN_KEY_MAX];
+		origin_pool_key(key, s->host, strlen(s->host), s->port);
+		origin_pool_put(&s->worker->origins, key, s->target_fd,
+				s->target_rd);
 		s->target_fd = -1;
+		s->target_rd = NULL;
 	}
 
 	if (s->client_close || s->worker->draining) {

@@ -1,42 +1,98 @@
 /*
- * origin_pool.c - see origin_pool.h. A small array: a worker holds at most
- * ORIGIN_POOL_MAX_IDLE idle connections, so a linear scan is cheaper than
- * any index.
+ * origin_pool.c - see origin_pool.h.
  */
 #include "proxy/origin_pool.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-void origin_pool_init(struct origin_pool *p, struct loop *loop)
+/* How often the sweep looks for expired connections. */
+#define SWEEP_MS 1000
+
+static void on_sweep(void *arg);
+
+int origin_pool_init(struct origin_pool *p, struct loop *loop)
 {
 	memset(p, 0, sizeof(*p));
 	p->loop = loop;
-	for (size_t i = 0; i < ORIGIN_POOL_MAX_IDLE; i++) {
-		p->conns[i].fd = -1;
-		p->conns[i].pool = p;
+	p->conns = calloc(ORIGIN_POOL_MAX_IDLE, sizeof(*p->conns));
+	p->sweep = watch_new_timer(loop, on_sweep, p);
+	if (p->conns == NULL || p->sweep == NULL) {
+		origin_pool_deinit(p);
+		return -ENOMEM;
 	}
+	for (size_t i = 0; i < ORIGIN_POOL_MAX_IDLE; i++) {
+		struct origin_conn *c = &p->conns[i];
+		c->pool = p;
+		c->fd = -1;
+		c->older = p->free;
+		p->free = c;
+	}
+	return 0;
+}
+
+/* FNV-1a: keys are short and this is not exposed to collisions by choice
+ * of an attacker that matter more than a longer chain walk */
+static uint32_t key_hash(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h;
+}
+
+/* Unlinks c from its bucket and the age list; the caller owns c->fd and
+ * c->readable. */
+static void unlink_conn(struct origin_conn *c)
+{
+	struct origin_pool *p = c->pool;
+	struct origin_conn **pp =
+		&p->buckets[c->hash & (ORIGIN_POOL_BUCKETS - 1)];
+
+	while (*pp != c)
+		pp = &(*pp)->chain;
+	*pp = c->chain;
+	if (c->newer != NULL)
+		c->newer->older = c->older;
+	else
+		p->newest = c->older;
+	if (c->older != NULL)
+		c->older->newer = c->newer;
+	else
+		p->oldest = c->newer;
+	c->readable = NULL;
+	c->fd = -1;
+	c->chain = c->newer = NULL;
+	c->older = p->free;
+	p->free = c;
+	p->n_idle--;
+	if (p->n_idle == 0)
+		watch_stop(p->sweep);
 }
 
 static void drop(struct origin_conn *c)
 {
-	watch_free(c->readable);
-	watch_free(c->expire);
-	c->readable = c->expire = NULL;
-	if (c->fd >= 0) {
-		close(c->fd);
-		c->pool->n_idle--;
-	}
-	c->fd = -1;
+	struct watch *rd = c->readable;
+	int fd = c->fd;
+
+	unlink_conn(c);
+	watch_free(rd);
+	close(fd);
 }
 
 void origin_pool_deinit(struct origin_pool *p)
 {
-	for (size_t i = 0; i < ORIGIN_POOL_MAX_IDLE; i++)
-		drop(&p->conns[i]);
+	while (p->oldest != NULL)
+		drop(p->oldest);
+	watch_free(p->sweep);
+	free(p->conns);
+	p->sweep = NULL;
+	p->conns = NULL;
 }
 
 void origin_pool_key(char key[ORIGIN_KEY_MAX], const char *host,
@@ -58,67 +114,75 @@ static void on_event(void *arg)
 	drop(arg);
 }
 
-int origin_pool_take(struct origin_pool *p, const char *key)
+static void on_sweep(void *arg)
 {
-	struct origin_conn *best = NULL;
+	struct origin_pool *p = arg;
+	uint64_t now = loop_now_ms(p->loop);
 
-	for (size_t i = 0; i < ORIGIN_POOL_MAX_IDLE; i++) {
-		struct origin_conn *c = &p->conns[i];
-		if (c->fd >= 0 && strcmp(c->key, key) == 0 &&
-		    (best == NULL || c->since_ms > best->since_ms))
-			best = c; /* the most recently used is the likeliest
-				   * to be alive */
-	}
-	if (best == NULL)
+	while (p->oldest != NULL &&
+	       now - p->oldest->since_ms >= ORIGIN_POOL_IDLE_MS)
+		drop(p->oldest);
+	if (p->n_idle > 0)
+		watch_start_timer(p->sweep, SWEEP_MS);
+}
+
+int origin_pool_take(struct origin_pool *p, const char *key, struct watch **rd)
+{
+	uint32_t h = key_hash(key);
+	struct origin_conn *c = p->buckets[h & (ORIGIN_POOL_BUCKETS - 1)];
+
+	/* newest first: the most recently used is the likeliest alive */
+	while (c != NULL && (c->hash != h || strcmp(c->key, key) != 0))
+		c = c->chain;
+	if (c == NULL)
 		return -1;
 
 	char probe;
-	ssize_t n = recv(best->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+	ssize_t n = recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-		drop(best); /* closed, or bytes nobody asked for */
-		return origin_pool_take(p, key);
+		drop(c); /* closed, or bytes nobody asked for */
+		return origin_pool_take(p, key, rd);
 	}
-	int fd = best->fd;
-	best->fd = -1;
-	p->n_idle--;
-	drop(best);
+	int fd = c->fd;
+	*rd = c->readable;
+	unlink_conn(c);
 	p->reused++;
 	return fd;
 }
 
-void origin_pool_put(struct origin_pool *p, const char *key, int fd)
+void origin_pool_put(struct origin_pool *p, const char *key, int fd,
+		     struct watch *rd)
 {
-	struct origin_conn *slot = NULL, *oldest = NULL;
-	size_t same = 0;
+	struct origin_conn *c, **bucket;
 
-	for (size_t i = 0; i < ORIGIN_POOL_MAX_IDLE; i++) {
-		struct origin_conn *c = &p->conns[i];
-		if (c->fd < 0) {
-			if (slot == NULL)
-				slot = c;
-			continue;
-		}
-		if (strcmp(c->key, key) == 0)
-			same++;
-		if (oldest == NULL || c->since_ms < oldest->since_ms)
-			oldest = c;
-	}
-	if (same >= ORIGIN_POOL_MAX_PER_KEY) {
+	if (p->free == NULL)
+		drop(p->oldest); /* full: the longest idle makes room */
+	c = p->free;
+	if (rd != NULL)
+		watch_retarget(rd, on_event, c);
+	else
+		rd = watch_new_read(p->loop, fd, on_event, c);
+	if (rd == NULL || watch_start(rd) < 0) {
+		watch_free(rd);
 		close(fd);
 		return;
 	}
-	if (slot == NULL) {
-		drop(oldest);
-		slot = oldest;
-	}
-	slot->fd = fd;
-	snprintf(slot->key, sizeof(slot->key), "%s", key);
-	slot->since_ms = loop_now_ms(p->loop);
-	slot->readable = watch_new_read(p->loop, fd, on_event, slot);
-	slot->expire = watch_new_timer(p->loop, on_event, slot);
-	p->n_idle++;
-	if (slot->readable == NULL || slot->expire == NULL ||
-	    watch_start(slot->readable) < 0 ||
-	    watch_start_timer(slot->expire, ORIGIN_POOL_IDLE_MS) < 0)
-		drop(slot);
+	c->readable = rd;
+	p->free = c->older;
+	c->fd = fd;
+	c->hash = key_hash(key);
+	snprintf(c->key, sizeof(c->key), "%s", key);
+	c->since_ms = loop_now_ms(p->loop);
+	bucket = &p->buckets[c->hash & (ORIGIN_POOL_BUCKETS - 1)];
+	c->chain = *bucket;
+	*bucket = c;
+	c->newer = NULL;
+	c->older = p->newest;
+	if (p->newest != NULL)
+		p->newest->newer = c;
+	else
+		p->oldest = c;
+	p->newest = c;
+	if (p->n_idle++ == 0)
+		watch_start_timer(p->sweep, SWEEP_MS);
 }

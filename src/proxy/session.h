@@ -78,9 +78,9 @@ struct session {
 
 	struct resolve_query *query;
 	void (*on_connected)(struct session *s);
-	struct dial dial;
-	struct pump up;	  /* client -> target */
-	struct pump down; /* target -> client */
+	struct dial *dial; /* while connecting only (about 2 KiB) */
+	struct pump up;	   /* client -> target */
+	struct pump down;  /* target -> client */
 	bool up_done, down_done;
 
 	/* plain-HTTP forwarding (forward.c) */
@@ -97,13 +97,12 @@ struct session {
 	char *resp; /* the origin's response head */
 	size_t resp_len, resp_cap, resp_seen;
 	struct chunk_framer req_framer, resp_framer;
-	char origin_key[AUTHORITY_MAX_NAME + 8]; /* for the origin pool */
-	struct authority origin;		 /* host points into `host` */
-	bool reused;	      /* target_fd came from the pool */
-	bool retried;	      /* a stale pooled connection was replaced */
-	bool origin_reusable; /* the origin keeps the connection open */
-	bool websocket;	      /* the request asked for a WebSocket upgrade */
-	bool upgraded;	      /* after a 101: relaying as a tunnel */
+	struct authority origin; /* host points into `host` */
+	bool reused;		 /* target_fd came from the pool */
+	bool retried;		 /* a stale pooled connection was replaced */
+	bool origin_reusable;	 /* the origin keeps the connection open */
+	bool websocket;		 /* the request asked for a WebSocket upgrade */
+	bool upgraded;		 /* after a 101: relaying as a tunnel */
 
 	char *reply; /* our own response (error, block page); owned */
 	size_t reply_len, reply_off;

@@ -82,6 +82,11 @@ static void tunnel_connected(struct session *s)
 		session_finish(s, "no-memory");
 		return;
 	}
+	/* the pumps watch both sockets now: an idle tunnel holds no more
+	 * than it needs (a tunnel ends only through session_finish) */
+	watch_free(s->client_rd);
+	watch_free(s->client_wr);
+	s->client_rd = s->client_wr = NULL;
 	watch_stop(s->timer);
 	if (watch_start_timer(s->timer, cfg->tunnel_idle_timeout_ms) < 0)
 		session_finish(s, "no-memory");

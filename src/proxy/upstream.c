@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -106,10 +107,16 @@ static void dial(struct session *s, const struct dial_addrs *addrs)
 				    s->host, shown);
 		return;
 	}
-	s->state = SESSION_CONNECT;
-	if (dial_start(&s->dial, s->worker->loop, &ok, cfg->connect_timeout_ms,
-		       on_dialled, s) < 0)
+	s->dial = malloc(sizeof(*s->dial));
+	if (s->dial == NULL ||
+	    dial_start(s->dial, s->worker->loop, &ok, cfg->connect_timeout_ms,
+		       on_dialled, s) < 0) {
+		free(s->dial);
+		s->dial = NULL;
 		session_reply_error(s, 500, "no-memory", "out of memory");
+		return;
+	}
+	s->state = SESSION_CONNECT;
 }
 
 /* Builds the address of an IP literal target without asking DNS. */
@@ -196,6 +203,8 @@ static void on_dialled(void *arg, int fd, int err)
 {
 	struct session *s = arg;
 
+	free(s->dial); /* dial.c is done with it */
+	s->dial = NULL;
 	if (fd < 0) {
 		if (err == -ETIMEDOUT)
 			session_reply_error(
@@ -219,8 +228,11 @@ void session_release_target(struct session *s)
 		resolve_cancel(s->query);
 		s->query = NULL;
 	}
-	if (s->state == SESSION_CONNECT)
-		dial_cancel(&s->dial);
+	if (s->dial != NULL) {
+		dial_cancel(s->dial);
+		free(s->dial);
+		s->dial = NULL;
+	}
 	forward_release(s);
 	pump_deinit(&s->up);
 	pump_deinit(&s->down);

@@ -47,9 +47,8 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 	pool_init(&w->sessions, sizeof(struct session), WORKER_SESSION_CACHE);
 	pipe_pool_init(&w->pipes);
 	w->loop = loop_new();
-	if (w->loop != NULL)
-		origin_pool_init(&w->origins, w->loop);
-	if (w->loop == NULL || pipe2(w->ctl_fd, O_NONBLOCK | O_CLOEXEC) < 0)
+	if (w->loop == NULL || origin_pool_init(&w->origins, w->loop) < 0 ||
+	    pipe2(w->ctl_fd, O_NONBLOCK | O_CLOEXEC) < 0)
 		goto fail;
 	struct sockaddr_storage dns[CONFIG_MAX_DNS];
 	socklen_t dns_len[CONFIG_MAX_DNS];

@@ -23,10 +23,12 @@ Main pieces:
 
 import atexit
 import collections
+import functools
 import hashlib
 import http.server
 import os
 import re
+import resource
 import signal
 import socket
 import ssl
@@ -1999,3 +2001,27 @@ def no_hop_by_hop(headers, allow=("connection",)):
                 continue
             bad.append(h)
     return bad
+
+
+@functools.lru_cache(maxsize=None)
+def is_asan_binary(path):
+    try:
+        return b"__asan_init" in Path(path).read_bytes()
+    except OSError:
+        return False
+
+
+def raise_nofile(need):
+    """Raise RLIMIT_NOFILE of this process (and so of proxies started after)
+    to at least need; returns the new soft limit, or None if impossible."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need:
+        return soft
+    if hard != resource.RLIM_INFINITY and hard < need:
+        try:  # root may raise the hard limit too
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
+            return need
+        except (ValueError, OSError):
+            return None
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    return need

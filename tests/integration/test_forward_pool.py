@@ -221,6 +221,43 @@ def test_concurrent_clients_not_mixed(proxy, raw_http_origin):
     assert len(o.wait_requests(50)) == 50
 
 
+def test_many_clients_share_one_origin_without_reconnecting(proxy_factory,
+                                                          raw_http_origin):
+    # 32 clients of one worker, in lockstep rounds: after the first round
+    # 32 origin connections sit idle at once, and every later round must
+    # find them pooled (a per-origin cap of 8 once made 24 reconnect each
+    # round: 152 connections instead of 32)
+    p = proxy_factory(workers="1")
+    o = raw_http_origin()
+    clients, rounds = 32, 5
+    barrier = threading.Barrier(clients, timeout=20)
+    errors = []
+
+    def client(i):
+        try:
+            with HttpClient(p.addr, timeout=20) as c:
+                for j in range(rounds):
+                    path = f"/c{i}/r{j}"
+                    c.request("GET", o.url(path))
+                    r = c.read_response()
+                    if r.body != info_body("GET", path):
+                        errors.append((path, r))
+                    barrier.wait()
+        except BaseException as e:  # noqa: BLE001
+            errors.append((i, e))
+    threads = [threading.Thread(target=client, args=(i,), daemon=True)
+               for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "client threads stuck"
+    assert not errors, errors[:3]
+    reqs = o.wait_requests(clients * rounds)
+    used = {q.conn_index for q in reqs}
+    assert len(used) <= clients, f"{len(used)} origin connections"
+
+
 def _drop_reused(req, ctx):
     """Answer the first request of a connection; on a reused connection,
     read the request and close without answering (an origin whose idle

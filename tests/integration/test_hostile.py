@@ -21,7 +21,6 @@ performance thresholds.
 """
 
 import errno
-import functools
 import os
 import random
 import re
@@ -31,7 +30,6 @@ import socket
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -46,6 +44,8 @@ from conftest import (
     http_response,
     info_body,
     exchange,
+    is_asan_binary,
+    raise_nofile,
     recv_head,
     wait_for,
 )
@@ -193,30 +193,6 @@ def fd_total(pid):
         return len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return -1
-
-
-@functools.lru_cache(maxsize=None)
-def is_asan_binary(path):
-    try:
-        return b"__asan_init" in Path(path).read_bytes()
-    except OSError:
-        return False
-
-
-def raise_nofile(need):
-    """Raise RLIMIT_NOFILE of this process (and so of proxies started after)
-    to at least need; returns the new soft limit, or None if impossible."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= need:
-        return soft
-    if hard != resource.RLIM_INFINITY and hard < need:
-        try:  # root may raise the hard limit too
-            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
-            return need
-        except (ValueError, OSError):
-            return None
-    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
-    return need
 
 
 def count_lines(text, needle):

@@ -12,12 +12,18 @@ from conftest import (
     connect_via,
     expected_pattern,
     handler_hold,
+    is_asan_binary,
     make_fast_sender,
+    raise_nofile,
+    recv_head,
+    tcp_connect,
 )
 
 SEND_TOTAL = 256 << 20     # what a fast origin would like to push
 SEND_SECONDS = 3.0         # bounded sending time
 MAX_GROWTH_KIB = 48 << 10  # 48 MiB
+IDLE_TUNNELS = 2000
+IDLE_TUNNEL_MAX_KIB = 4.0  # README: "about 3 KiB" an idle tunnel
 
 
 def sample_rss(proxy, seconds, work=None):
@@ -95,3 +101,56 @@ def test_stalled_target_bounded_memory(proxy, origin_factory):
         f"proxy RSS grew by {growth} KiB (base {base} KiB, peak {peak} KiB) "
         f"while the client pushed {sent} bytes to a target that does not read")
     assert sent < SEND_TOTAL
+
+
+def test_idle_tunnel_memory(proxy_factory):
+    """An established tunnel that carries nothing costs little: 2,000 of
+    them held open must add under 4 KiB of resident memory each (sessions,
+    watches, the event loop's bookkeeping; no buffer and no pipe is held
+    while idle). Skipped under ASan, whose allocator pads every block."""
+    # descriptors here (client and sink ends) and in the proxy, which
+    # inherits the limit
+    if raise_nofile(3 * IDLE_TUNNELS + 1024) is None:
+        pytest.skip("RLIMIT_NOFILE too low for 2,000 tunnels")
+    p = proxy_factory(workers="1", connect_ports="1-65535")
+    if is_asan_binary(str(p.binary)):
+        pytest.skip("ASan pads every allocation: memory figures mean nothing")
+    sink = socket.socket()
+    sink.bind(("127.0.0.1", 0))
+    sink.listen(IDLE_TUNNELS)
+    sink.setblocking(False)
+    port = sink.getsockname()[1]
+    held, accepted = [], []
+
+    def accept_all():
+        for _ in range(IDLE_TUNNELS):
+            try:
+                accepted.append(sink.accept()[0])
+            except BlockingIOError:
+                return
+
+    base = p.rss_kib()
+    try:
+        for _ in range(IDLE_TUNNELS):
+            c = tcp_connect(p.addr)
+            held.append(c)
+            c.sendall(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n"
+                      f"Host: 127.0.0.1:{port}\r\n\r\n".encode())
+            accept_all()
+        for c in held:
+            head, _ = recv_head(c)
+            assert head.startswith(b"HTTP/1.1 200"), head[:80]
+        deadline = time.monotonic() + 10
+        for _ in range(1000):
+            accept_all()
+            if len(accepted) >= IDLE_TUNNELS or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        assert len(accepted) == IDLE_TUNNELS
+        per = (p.rss_kib() - base) / IDLE_TUNNELS
+        assert per < IDLE_TUNNEL_MAX_KIB, (
+            f"{per:.2f} KiB of RSS per idle tunnel (base {base} KiB)")
+    finally:
+        for c in held + accepted:
+            c.close()
+        sink.close()
