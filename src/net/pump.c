@@ -158,7 +158,7 @@ void pump_leftover(const struct pump *p, const char **data, size_t *len)
 static void release_pipe(struct pump *p)
 {
 	if (p->pipe[0] >= 0)
-		pipe_pool_put(p->pipes, p->pipe, p->in_pipe == 0);
+		pipe_pool_put(p->pipes, p->pipe, p->in_pipe == 0, p->pipe_big);
 	p->in_pipe = 0;
 }
 
@@ -282,11 +282,13 @@ static int fill_pipe(struct pump *p)
 	ssize_t n;
 	int err;
 
-	if (p->pipe[0] < 0 && pipe_pool_get(p->pipes, p->pipe) < 0) {
+	if (p->pipe[0] < 0 &&
+	    pipe_pool_get(p->pipes, p->pipe, &p->pipe_big) < 0) {
 		p->pipe[0] = p->pipe[1] = -1;
 		return -ENFILE; /* caller copies this time */
 	}
-	size_t want_bytes = read_size(p, PUMP_CHUNK_BYTES);
+	size_t want_bytes = read_size(p, p->pipe_big ? PIPE_POOL_BIG_BYTES
+						     : PUMP_PIPE_BYTES);
 
 	n = splice(p->src, NULL, p->pipe[1], NULL, want_bytes,
 		   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -310,25 +312,29 @@ static int fill_pipe(struct pump *p)
 	return err == EAGAIN || err == EINTR ? 0 : -err;
 }
 
+/* Each worker thread reads copies here first, then keeps only what came. */
+static _Thread_local char copy_area[PUMP_COPY_BYTES];
+
 static int fill_copy(struct pump *p)
 {
-	size_t want_bytes = read_size(p, PUMP_COPY_BYTES);
-	ssize_t n;
+	size_t want_bytes =
+		read_size(p, p->bulk ? PUMP_COPY_BYTES : PUMP_SMALL_BYTES);
+	ssize_t n = recv(p->src, copy_area, want_bytes, MSG_DONTWAIT);
 	int err;
 
-	p->buf = malloc(want_bytes);
-	if (p->buf == NULL)
-		return -ENOMEM;
-	n = recv(p->src, p->buf, want_bytes, MSG_DONTWAIT);
 	if (n <= 0) {
-		err = errno;
-		drop_buf(p);
 		if (n == 0)
 			return FILL_EOF;
-		return err == EAGAIN || err == EINTR ? 0 : -err;
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	}
+	p->buf = malloc((size_t)n);
+	if (p->buf == NULL)
+		return -ENOMEM; /* the bytes are lost: the pump fails */
+	memcpy(p->buf, copy_area, (size_t)n);
 	p->buf_len = (size_t)n;
 	p->drained = (size_t)n < want_bytes;
+	/* a full read: bulk from now on, spliced where it can be */
+	p->bulk = p->bulk || !p->drained;
 	err = take(p);
 	return err < 0 ? err : 1;
 }
@@ -337,7 +343,7 @@ static int fill(struct pump *p)
 {
 	int rc = -ENFILE;
 
-	if (!p->no_splice)
+	if (p->bulk && !p->no_splice)
 		rc = fill_pipe(p);
 	if (rc == -ENFILE) /* no pipe to be had, or splice refused */
 		rc = fill_copy(p);
@@ -378,7 +384,8 @@ static void pump_step(struct pump *p)
 		}
 		if (p->src_eof) {
 			/* everything delivered: carry the half-close on */
-			shutdown(p->dst, SHUT_WR);
+			if (p->twin == NULL || !p->twin->finished)
+				shutdown(p->dst, SHUT_WR);
 			finish(p, PUMP_DONE, 0);
 			return;
 		}

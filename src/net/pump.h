@@ -2,10 +2,14 @@
  * pump.h - the byte pump: moves bytes one way, from a source socket to a
  * destination socket. The only module that calls splice(2).
  *
- * Bytes go socket -> pipe -> socket with splice where the kernel allows,
- * through a bounded user-space buffer otherwise. Backpressure is built in:
- * while bytes wait for the destination, the source is not read. A pump
- * holds at most one PUMP_CHUNK_BYTES pipe or buffer of source bytes.
+ * Small messages (a TLS handshake, an interactive session) are copied:
+ * recv and send cost less than two splices and a pipe. Once a read comes
+ * back full (PUMP_SMALL_BYTES), the transfer is bulk and bytes go socket ->
+ * pipe -> socket with splice where the kernel allows, through a bounded
+ * user-space buffer otherwise. Backpressure is built in: while bytes wait
+ * for the destination, the source is not read. A pump holds at most one
+ * pipe (PIPE_POOL_BIG_BYTES) or one PUMP_COPY_BYTES buffer of source
+ * bytes.
  *
  * What ends a pump's work is its framing:
  *  - until EOF (tunnels, close-delimited bodies): the source's EOF becomes
@@ -31,10 +35,12 @@
 #include "net/loop.h"
 #include "net/pipe_pool.h"
 
-/* Bytes moved per splice (at most; the pipe's capacity bounds it) or per
- * copy through a buffer. */
-#define PUMP_CHUNK_BYTES PIPE_POOL_PIPE_BYTES
-#define PUMP_COPY_BYTES	 (64 * 1024)
+/* A read this size that comes back full makes the pump splice. */
+#define PUMP_SMALL_BYTES (16 * 1024)
+/* Bytes per copy once the transfer is bulk (and splice is not possible). */
+#define PUMP_COPY_BYTES (64 * 1024)
+/* A pipe's capacity unless it is a large one (the kernel's default). */
+#define PUMP_PIPE_BYTES (64 * 1024)
 /* Bytes moved per wake-up before yielding to other connections. */
 #define PUMP_BUDGET_BYTES (1024 * 1024)
 
@@ -71,6 +77,7 @@ struct pump {
 	struct watch *readable; /* on src */
 	struct watch *writable; /* on dst */
 	int pipe[2];		/* -1 when holding no pipe */
+	bool pipe_big;		/* it holds PIPE_POOL_BIG_BYTES */
 	size_t in_pipe;
 
 	char *prefix; /* our own bytes, sent before any source byte */
@@ -88,9 +95,14 @@ struct pump {
 	bool msg_done; /* the framed message's last byte has been read */
 
 	bool no_splice; /* splice refused these fds: copy instead */
+	bool bulk;	/* a read came back full: splice from now on */
 	bool drained;	/* the last read took less than asked: src is empty */
 	bool src_eof;
 	bool finished;
+	/* the pump of the other direction, when its owner closes both
+	 * sockets as soon as both pumps are done: the last EOF then needs no
+	 * shutdown (close sends the FIN) */
+	const struct pump *twin;
 	uint64_t bytes;	  /* source bytes delivered to dst */
 	uint64_t last_ms; /* loop time of the last byte moved */
 	pump_fn fn;

@@ -59,6 +59,9 @@ static int start_pumps(struct session *s)
 	    pump_init(&s->down, w->loop, &w->pipes, s->target_fd, s->client_fd,
 		      on_pump, s) < 0)
 		return -1;
+	/* on_pump closes both sockets once both pumps are done */
+	s->up.twin = &s->down;
+	s->down.twin = &s->up;
 	/* bytes the client sent after its head, before our 200: first out */
 	if (pump_preload(&s->up, s->head + s->head_used, extra) < 0 ||
 	    pump_prefix(&s->down, HTTP1_CONNECT_OK,
