@@ -32,7 +32,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
 .PHONY: all run check deps deps-check unit fuzz-replay fuzz-smoke integration \
-        integration-asan lint format layers fuzz clean
+        integration-asan lint format layers fuzz clean bench
 
 all: $(BUILD)/sluice
 
@@ -109,6 +109,12 @@ integration-asan: $(BUILD)/asan/sluice
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(PYTHON) -m pytest -q tests/integration
+
+# Side by side with Squid, Traffic Server, tinyproxy and Privoxy (about 10
+# minutes; not part of check). bench/README.md; e.g.
+#   make bench BENCH_ARGS="--quick --no-write"
+bench: $(BUILD)/sluice
+	$(PYTHON) bench/bench.py --sluice $(BUILD)/sluice $(BENCH_ARGS)
 
 format:
 	clang-format -i $(SRC) $(HDR) $(UNIT_SRC) $(FUZZ_SRC) fuzz/replay.c

@@ -1,0 +1,210 @@
+"""Tables, goal checks and the RESULTS.md entry for bench/bench.py.
+
+A scenario's results are plain data (they go to --json as they are):
+
+  {"title": ..., "how": ..., "metrics": [METRIC, ...],
+   "runs": {TARGET: [{KEY: value or None, ...}, ...one dict per round]},
+   "notes": [str, ...]}
+
+  METRIC = {"key": "rps", "label": "req/s", "digits": 0,
+            "proxy_only": False,   # n/a for `direct` (e.g. the proxy's CPU)
+            "ratio": True}         # give ratios to direct and to sluice
+
+Every table shows, per target, the median over the rounds with the min–max
+beside it, and the ratio of the median to direct's and to sluice's.
+"""
+
+import statistics
+
+PEERS = ("squid", "ats", "tinyproxy", "privoxy")  # the proxies sluice is held to
+
+
+# --- numbers --------------------------------------------------------------------
+
+def fmt(v, digits=0) -> str:
+    """A figure for a table: thousands separated, `digits` decimals (fewer
+    significant digits are not dropped: 0.0123 stays readable)."""
+    if v is None:
+        return "–"
+    if digits == 0 and abs(v) < 10 and v != int(v):
+        digits = 1  # never print 3.4 as 3
+    if 0 < abs(v) < 10 ** -digits:
+        return f"{v:.2g}"
+    return f"{v:,.{digits}f}"
+
+
+def values(runs, key) -> list:
+    return [r[key] for r in runs if r.get(key) is not None]
+
+
+def median(runs, key):
+    v = values(runs, key)
+    return statistics.median(v) if v else None
+
+
+def cell(runs, key, digits) -> str:
+    """`median (min–max)`, or the value alone for one round."""
+    v = values(runs, key)
+    if not v:
+        return "–"
+    med = fmt(statistics.median(v), digits)
+    if len(v) == 1 or min(v) == max(v):
+        return med
+    return f"{med} ({fmt(min(v), digits)}–{fmt(max(v), digits)})"
+
+
+def ratio(a, b) -> str:
+    if a is None or b is None or b == 0:
+        return "–"
+    r = a / b
+    return f"{r:.2f}" if r < 100 else f"{r:.0f}"
+
+
+# --- tables -----------------------------------------------------------------------
+
+def scenario_table(sc: dict, displays: dict) -> str:
+    """The markdown table of one scenario: a row per target, per metric a
+    `median (min–max)` column and a `÷ direct / ÷ sluice` column."""
+    metrics, runs = sc["metrics"], sc["runs"]
+    head = ["target"]
+    for m in metrics:
+        head.append(m["label"])
+        if m.get("ratio", True):
+            head.append("÷ direct / ÷ sluice" if not m.get("proxy_only")
+                        else "÷ sluice")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for target, trs in runs.items():
+        row = [displays.get(target, target)]
+        for m in metrics:
+            k, dg = m["key"], m.get("digits", 0)
+            if m.get("proxy_only") and target == "direct":
+                row.append("n/a")
+            else:
+                row.append(cell(trs, k, dg))
+            if m.get("ratio", True):
+                med = median(trs, k)
+                to_sluice = ratio(med, median(runs.get("sluice", []), k))
+                if m.get("proxy_only"):
+                    row.append("–" if target == "direct" else to_sluice)
+                else:
+                    to_direct = ratio(med, median(runs.get("direct", []), k))
+                    row.append(f"{to_direct} / {to_sluice}")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def scenario_markdown(num: str, sc: dict, displays: dict) -> str:
+    """Heading, how it was measured, the table and the notes."""
+    out = [f"### {num}. {sc['title']}", "", sc["how"], ""]
+    if sc.get("table"):  # scenario 6 brings its own table
+        out.append(sc["table"])
+    else:
+        out.append(scenario_table(sc, displays))
+    if sc.get("notes"):
+        out.append("")
+        out += [f"- {n}" for n in sc["notes"]]
+    return "\n".join(out) + "\n"
+
+
+# --- goals --------------------------------------------------------------------------
+
+def _best_peer(runs, key, lowest: bool):
+    """(peer, median) of the best peer for key, or (None, None)."""
+    meds = [(p, median(runs[p], key)) for p in PEERS if p in runs]
+    meds = [(p, v) for p, v in meds if v is not None]
+    if not meds:
+        return None, None
+    return (min if lowest else max)(meds, key=lambda pv: pv[1])
+
+
+def _verdict(ok) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def check_targets(scen: dict, displays: dict) -> list:
+    """sluice against its goals: a list of {goal, sluice, compared, verdict}
+    rows, each with the two figures compared."""
+    rows = []
+
+    def vs_peer(num, key, label, unit, factor, lowest, digits, factor_s=None):
+        """sluice's median against factor x the best peer's median."""
+        sc = scen.get(num)
+        if not sc or "sluice" not in sc["runs"]:
+            return
+        mine = median(sc["runs"]["sluice"], key)
+        peer, best = _best_peer(sc["runs"], key, lowest)
+        op = "≤" if lowest else "≥"
+        times = "" if factor == 1 else f"{factor_s or f'{factor:g}'} × "
+        goal = f"s{num}: {label} {op} {times}best peer's"
+        if mine is None or best is None:
+            rows.append(dict(goal=goal, sluice=fmt(mine, digits), compared="–",
+                             verdict="n/a"))
+            return
+        limit = factor * best
+        ok = mine <= limit if lowest else mine >= limit
+        rows.append(dict(
+            goal=goal, sluice=f"{fmt(mine, digits)} {unit}",
+            compared=f"{displays.get(peer, peer)} {fmt(best, digits)} {unit} "
+                     f"(limit {fmt(limit, digits)})",
+            verdict=_verdict(ok)))
+
+    def vs_direct(num, key, label, unit, factor, digits):
+        sc = scen.get(num)
+        if not sc or "sluice" not in sc["runs"]:
+            return
+        mine = median(sc["runs"]["sluice"], key)
+        direct = median(sc["runs"].get("direct", []), key)
+        goal = f"s{num}: {label} ≥ {factor:g} × direct"
+        if mine is None or direct is None:
+            rows.append(dict(goal=goal, sluice=fmt(mine, digits), compared="–",
+                             verdict="n/a"))
+            return
+        rows.append(dict(
+            goal=goal, sluice=f"{fmt(mine, digits)} {unit}",
+            compared=f"direct {fmt(direct, digits)} {unit} "
+                     f"(limit {fmt(factor * direct, digits)})",
+            verdict=_verdict(mine >= factor * direct)))
+
+    vs_peer("1", "cpu_us", "CPU per request", "µs", 0.5, True, 1)
+    vs_peer("1", "rps", "req/s", "req/s", 1.5, False, 0)
+    vs_peer("1", "p99_ms", "p99 latency", "ms", 1, True, 2)
+    vs_peer("2", "cpu_us_new", "CPU per tunnel (no reuse)", "µs", 0.5, True, 1)
+    vs_direct("2", "rps_new", "req/s (no reuse)", "req/s", 0.9, 0)
+    vs_direct("3", "mbps_1", "one-stream MB/s", "MB/s", 0.9, 0)
+    vs_peer("3", "cpu_gib_1", "CPU s per GiB (one stream)", "s", 1 / 3, True, 2, "1/3")
+    vs_direct("4", "mbps", "MB/s", "MB/s", 0.8, 0)
+    sc5 = scen.get("5")
+    if sc5:
+        key = sc5.get("goal_key")
+        if key:
+            vs_peer("5", key, f"KiB per idle tunnel ({sc5['goal_label']})", "KiB",
+                    0.25, True, 1)
+    rows.extend(scen.get("6", {}).get("goals", []))
+    return rows
+
+
+def targets_table(rows: list) -> str:
+    lines = ["| goal | sluice | compared with | verdict |", "|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['goal']} | {r['sluice']} | {r['compared']} | "
+                     f"{r['verdict']} |")
+    return "\n".join(lines)
+
+
+# --- RESULTS.md ----------------------------------------------------------------------
+
+def insert_entry(path, entry: str) -> None:
+    """Put entry before the first `## ` section of path (after the intro),
+    keeping every older entry."""
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("## "):
+            break
+    else:
+        i = len(lines)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        entry = "\n" + entry
+    path.write_text("".join(lines[:i]) + entry.rstrip("\n") + "\n\n"
+                    + "".join(lines[i:]))
