@@ -453,12 +453,102 @@ def scenario6(b, sc: dict) -> None:
     b.raw += [f"s6 {ln}" for ln in lines]
     if "ats" in a.targets:
         sc["notes"].append("Traffic Server: n/a (it has no domain blocklist).")
-    sc["goals"] = s6_goals(lines, a.lists.split()[-1]) if "sluice" in a.targets else []
+    paired = s6_paired(b, a.lists.split()[-1]) if "sluice" in a.targets else None
+    if paired:
+        sc["table"] += "\n\n" + paired["table"]
+    sc["goals"] = s6_goals(lines, a.lists.split()[-1], paired) \
+        if "sluice" in a.targets else []
 
 
-def s6_goals(lines, big) -> list:
+def s6_paired(b, big):
+    """sluice without a list and with the largest one, side by side under
+    scenario 1's load (wrk -t2 -c50), alternating round by round so the
+    machine's drift falls on both alike. The request names the origin as
+    `localhost`, so every request is looked up in the list. Returns the
+    medians and a table, or None if the list cannot be made."""
+    a = b.args
+    if big == "0":
+        return None
+    lst = b.work / f"s6-{big}.domains"
+    gen = [str(peers.BENCH_DIR / "gen-domains.py"), "--count", big, "--seed", "1",
+           "--real-dir", str(ROOT.parent / "shared" / "blocklists"), "--out", str(lst)]
+    r = run(["/usr/bin/python3"] + gen, timeout=300)
+    if r.returncode != 0:
+        b.problem(f"s6: gen-domains.py failed: {r.stderr[-300:]}")
+        return None
+    lst.chmod(0o644)
+    # scenario 6 runs after everything else was stopped: its own origin
+    (b.work / "s6").mkdir(exist_ok=True)
+    origin = peers.Nginx(b.procs, b.work / "s6")
+    pair = {}
+    try:
+        origin.start()
+        for name, bl in (("none", "none"), ("list", str(lst))):
+            (b.work / "s6" / name).mkdir()
+            p = peers.Sluice(b.procs, b.work / "s6" / name, origin, None,
+                             binary=a.sluice, blocklist=bl)
+            pair[name] = p
+            p.start()
+    except BenchError as e:
+        b.problem(f"s6: could not start the paired runs: {e}")
+        for p in pair.values():
+            p.stop()
+        if origin.child is not None:
+            b.procs.stop(origin.child)
+        return None
+    lua = b.work / "localhost.lua"
+    lua.write_text(f'wrk.method = "GET"\n'
+                   f'wrk.path = "http://localhost:{origin.port}/small"\n'
+                   f'wrk.headers["Host"] = "localhost:{origin.port}"\n')
+    runs = {"none": [], "list": []}
+    cpu = {"none": [], "list": []}
+    # a 5% difference must stand out of the noise: at least 5 pairs
+    rounds = a.rounds if a.quick else max(a.rounds, 5)
+    try:
+        for rnd in range(rounds):
+            order = ("none", "list") if rnd % 2 == 0 else ("list", "none")
+            for name in order:
+                p = pair[name]
+                c0 = p.cpu_s()
+                out = run(["wrk", "-t2", "-c50", f"-d{a.duration:g}s", "--timeout", "5s",
+                           "-s", str(lua), p.proxy_url + "/"], timeout=a.duration + 60)
+                c1 = p.cpu_s()
+                w = parse_wrk(out.stdout)
+                if not w["requests"] or w["non2xx"]:
+                    b.problem(f"s6: sluice ({name}) under wrk: {w}")
+                    continue
+                runs[name].append(w["rps"])
+                cpu[name].append((c1 - c0) / w["requests"] * 1e6)
+                b.raw.append(f"s6 paired r{rnd + 1} sluice-{name} rps={w['rps']:.0f} "
+                             f"cpu_us={cpu[name][-1]:.2f}")
+                log(f"[s6 r{rnd + 1}/{rounds}] sluice, list {name}: "
+                    f"{report.fmt(w['rps'])} req/s, {cpu[name][-1]:.1f} µs CPU/req")
+    finally:
+        for p in pair.values():
+            p.stop()
+        if origin.child is not None:
+            b.procs.stop(origin.child)
+    if not runs["none"] or not runs["list"]:
+        return None
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    mcpu = {k: statistics.median(v) for k, v in cpu.items()}
+    label = "1,000,000" if big == "1000000" else big
+    rows = [f"sluice with and without the list under scenario 1's load "
+            f"(wrk -t2 -c50 -d{a.duration:g}s to http://localhost:PORT/small, every "
+            f"request looked up), {rounds} rounds alternating; median (min–max):",
+            "",
+            "| sluice | req/s | CPU µs/req |", "|---|---|---|"]
+    for k, title in (("none", "no list"), ("list", f"{label} domains")):
+        rows.append(f"| {title} | {report.fmt(med[k])} ({report.fmt(min(runs[k]))}–"
+                    f"{report.fmt(max(runs[k]))}) | {mcpu[k]:.1f} ({min(cpu[k]):.1f}–"
+                    f"{max(cpu[k]):.1f}) |")
+    return {"rps_none": med["none"], "rps_list": med["list"], "table": "\n".join(rows)}
+
+
+def s6_goals(lines, big, paired=None) -> list:
     """sluice with the largest list: ready < 1 s, RSS < 64 MB, req/s with it
-    >= 0.95 x without."""
+    >= 0.95 x without (from the paired runs when there are some: they
+    alternate, blocklist-peers.sh's runs do not)."""
     got = {}
     for ln in lines:
         f = ln.split()
@@ -489,6 +579,8 @@ def s6_goals(lines, big) -> list:
                      compared="64 MB",
                      verdict=report._verdict(None if rss_mb is None else rss_mb < 64)))
     with_list, without = rps(g), rps(z)
+    if paired:
+        with_list, without = paired["rps_list"], paired["rps_none"]
     ok = None if with_list is None or without is None else with_list >= 0.95 * without
     rows.append(dict(goal=f"s6: {label}: req/s ≥ 0.95 × without a list",
                      sluice=f"{report.fmt(with_list)} req/s",
