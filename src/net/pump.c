@@ -217,13 +217,18 @@ static int deliver_prefix(struct pump *p)
 {
 	struct iovec iov[2] = {
 		{p->prefix + p->prefix_off, p->prefix_len - p->prefix_off},
-		{p->buf + p->buf_off, p->buf_len - p->buf_off},
+		{NULL, 0},
 	};
-	struct msghdr msg = {.msg_iov = iov,
-			     .msg_iovlen = p->buf_len > 0 ? 2 : 1};
-	ssize_t n = sendmsg(p->dst, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 1};
+	ssize_t n;
 	size_t sent, head;
 
+	if (p->buf_len > 0) { /* p->buf is NULL otherwise */
+		iov[1].iov_base = p->buf + p->buf_off;
+		iov[1].iov_len = p->buf_len - p->buf_off;
+		msg.msg_iovlen = 2;
+	}
+	n = sendmsg(p->dst, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	sent = (size_t)n;
