@@ -30,6 +30,9 @@ SRC       := $(PURE_SRC) $(IO_SRC) src/main.c
 HDR       := $(wildcard src/*/*.h)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+# Everything clang-format keeps in shape, test helpers and bench tools too.
+FMT_SRC    = $(SRC) $(HDR) $(UNIT_SRC) $(wildcard tests/unit/*.h) \
+             $(FUZZ_SRC) fuzz/replay.c $(wildcard bench/*.c)
 
 .PHONY: all run check deps deps-check unit fuzz-replay fuzz-smoke integration \
         integration-asan lint format layers fuzz clean bench
@@ -117,12 +120,11 @@ bench: $(BUILD)/sluice
 	$(PYTHON) bench/bench.py --sluice $(BUILD)/sluice $(BENCH_ARGS)
 
 format:
-	clang-format -i $(SRC) $(HDR) $(UNIT_SRC) $(FUZZ_SRC) fuzz/replay.c
+	clang-format -i $(FMT_SRC)
 
 lint: layers $(BUILD)/sluice
 	@scripts/check-docs.sh $(BUILD)/sluice
-	@clang-format --dry-run -Werror $(SRC) $(HDR) $(UNIT_SRC) $(FUZZ_SRC) \
-		fuzz/replay.c && echo "lint: clang-format clean"
+	@clang-format --dry-run -Werror $(FMT_SRC) && echo "lint: clang-format clean"
 
 layers:
 	@scripts/check-layers.sh

@@ -38,7 +38,8 @@ static int send_all(int fd, const char *p, size_t n)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: bulk_recv ADDR PORT PATH [PROXY_PORT]\n");
+		fprintf(stderr,
+			"usage: bulk_recv ADDR PORT PATH [PROXY_PORT]\n");
 		return 2;
 	}
 	int port = atoi(argv[2]), pport = argc > 4 ? atoi(argv[4]) : 0;
@@ -48,7 +49,8 @@ int main(int argc, char **argv)
 	int fd, n;
 
 	if (inet_pton(AF_INET, argv[1], &a.sin_addr) != 1) {
-		fprintf(stderr, "bulk_recv: not an IPv4 address: %s\n", argv[1]);
+		fprintf(stderr, "bulk_recv: not an IPv4 address: %s\n",
+			argv[1]);
 		return 2;
 	}
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -69,9 +71,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	n = snprintf(req, sizeof(req),
-		     "GET %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n",
-		     argv[3], argv[1], port);
+	n = snprintf(
+		req, sizeof(req),
+		"GET %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n",
+		argv[3], argv[1], port);
 	struct timespec t0, t1;
 	long long total = 0;
 	ssize_t r;

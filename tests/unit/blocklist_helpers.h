@@ -72,8 +72,8 @@ static inline char *heap_copy(const char *s, size_t len)
 
 /* Adds text under name, both from heap copies; *st starts as garbage. */
 static inline int add_list(struct blocklist_builder *b, const char *name,
-		    const char *text, size_t len, unsigned flags,
-		    struct blocklist_stats *st)
+			   const char *text, size_t len, unsigned flags,
+			   struct blocklist_stats *st)
 {
 	char *name_copy = heap_copy(name, strlen(name));
 	char *text_copy = malloc(len + 1);
@@ -91,8 +91,9 @@ static inline int add_list(struct blocklist_builder *b, const char *name,
 }
 
 /* Builds a set from lists; fills stats[i] for each when stats is set. */
-static inline struct blocklist *build_set(const struct list_spec *lists, size_t n,
-				   struct blocklist_stats *stats)
+static inline struct blocklist *build_set(const struct list_spec *lists,
+					  size_t n,
+					  struct blocklist_stats *stats)
 {
 	struct blocklist_builder *b = blocklist_builder_new();
 	struct blocklist *bl;
@@ -115,8 +116,8 @@ static inline struct blocklist *build_set(const struct list_spec *lists, size_t 
 	return bl;
 }
 
-static inline bool match_copy(const struct blocklist *bl, const char *q, size_t len,
-		       struct blocklist_verdict *v)
+static inline bool match_copy(const struct blocklist *bl, const char *q,
+			      size_t len, struct blocklist_verdict *v)
 {
 	char *copy = heap_copy(q, len);
 	bool blocked;
@@ -129,8 +130,8 @@ static inline bool match_copy(const struct blocklist *bl, const char *q, size_t 
 }
 
 static inline void check_verdict(const char *how, const char *q,
-			  const struct blocklist_verdict *v,
-			  const struct want *w)
+				 const struct blocklist_verdict *v,
+				 const struct want *w)
 {
 	bool same = v->blocked == w->blocked && v->rule == w->rule;
 
@@ -155,8 +156,8 @@ static inline void check_verdict(const char *how, const char *q,
  * Matches each query as given, in upper case and, when it has none, with a
  * trailing dot: case and one trailing dot never change a verdict.
  */
-static inline void check_verdicts(const struct blocklist *bl, const struct want *w,
-			   size_t n)
+static inline void check_verdicts(const struct blocklist *bl,
+				  const struct want *w, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct blocklist_verdict v;
@@ -182,8 +183,9 @@ static inline void check_verdicts(const struct blocklist *bl, const struct want 
 	}
 }
 
-static inline void check_stats(const char *what, const struct blocklist_stats *st,
-			const struct want_stats *w)
+static inline void check_stats(const char *what,
+			       const struct blocklist_stats *st,
+			       const struct want_stats *w)
 {
 	if (st->lines != w->lines ||
 	    st->blank_or_comment != w->blank_or_comment ||
@@ -211,8 +213,8 @@ static inline void check_stats(const char *what, const struct blocklist_stats *s
 
 /* Builds lists, checks each one's stats (when given) and the verdicts. */
 static inline void run_set(const struct list_spec *lists, size_t n_lists,
-		    const struct want_stats *stats, const struct want *w,
-		    size_t n)
+			   const struct want_stats *stats, const struct want *w,
+			   size_t n)
 {
 	struct blocklist_stats st[TEST_MAX_LISTS];
 	struct blocklist *bl = build_set(lists, n_lists, st);
