@@ -174,7 +174,7 @@ void watch_stop(struct watch *w)
 	if (!w->active)
 		return;
 	w->active = false;
-	if (w->is_read && !w->is_timer)
+	if (w->is_read)
 		return;
 	event_del(w->ev);
 	w->pending = false;

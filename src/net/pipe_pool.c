@@ -34,18 +34,10 @@ void pipe_pool_deinit(struct pipe_pool *pp)
 int pipe_pool_get(struct pipe_pool *pp, int fds[2], bool *big)
 {
 	if (pp->n_idle > 0) {
-		/* the top one, or a large one just under it: the stack's
-		 * order matters little, its size does */
-		size_t i = pp->n_idle - 1;
-		if (!pp->idle[i].big && i > 0 && pp->idle[i - 1].big) {
-			struct pipe_pool_entry e = pp->idle[i];
-			pp->idle[i] = pp->idle[i - 1];
-			pp->idle[i - 1] = e;
-		}
-		pp->n_idle--;
-		fds[0] = pp->idle[i].fds[0];
-		fds[1] = pp->idle[i].fds[1];
-		*big = pp->idle[i].big;
+		const struct pipe_pool_entry *e = &pp->idle[--pp->n_idle];
+		fds[0] = e->fds[0];
+		fds[1] = e->fds[1];
+		*big = e->big;
 	} else if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
 		return -errno;
 	} else {

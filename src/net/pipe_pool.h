@@ -48,7 +48,7 @@ void pipe_pool_deinit(struct pipe_pool *pp);
 
 /*
  * Fills fds[0] (read end) and fds[1] (write end); *big says whether it is
- * a large pipe (a large one is preferred). Returns 0 or -errno.
+ * a large pipe. Returns 0 or -errno.
  */
 int pipe_pool_get(struct pipe_pool *pp, int fds[2], bool *big);
 

@@ -4,7 +4,6 @@
 #include "proxy/origin_pool.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,8 +34,8 @@ int origin_pool_init(struct origin_pool *p, struct loop *loop)
 	return 0;
 }
 
-/* FNV-1a: keys are short and this is not exposed to collisions by choice
- * of an attacker that matter more than a longer chain walk */
+/* FNV-1a: keys are short. Names chosen to collide only lengthen one
+ * bucket's chain, and no chain is longer than the pool. */
 static uint32_t key_hash(const char *key)
 {
 	uint32_t h = 2166136261u;
@@ -101,11 +100,22 @@ void origin_pool_key(char key[ORIGIN_KEY_MAX], const char *host,
 	size_t n =
 		host_len < ORIGIN_KEY_MAX - 8 ? host_len : ORIGIN_KEY_MAX - 8;
 
+	char digits[5];
+	size_t d = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		char c = host[i];
 		key[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 	}
-	snprintf(key + n, ORIGIN_KEY_MAX - n, ":%u", port);
+	/* twice per forwarded request: no printf */
+	do {
+		digits[d++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port > 0);
+	key[n++] = ':';
+	while (d > 0)
+		key[n++] = digits[--d];
+	key[n] = '\0';
 }
 
 /* An idle connection must stay silent: any event means it is unusable. */
@@ -129,19 +139,21 @@ static void on_sweep(void *arg)
 int origin_pool_take(struct origin_pool *p, const char *key, struct watch **rd)
 {
 	uint32_t h = key_hash(key);
-	struct origin_conn *c = p->buckets[h & (ORIGIN_POOL_BUCKETS - 1)];
+	struct origin_conn *c;
 
-	/* newest first: the most recently used is the likeliest alive */
-	while (c != NULL && (c->hash != h || strcmp(c->key, key) != 0))
-		c = c->chain;
-	if (c == NULL)
-		return -1;
-
-	char probe;
-	ssize_t n = recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-		drop(c); /* closed, or bytes nobody asked for */
-		return origin_pool_take(p, key, rd);
+	for (;;) {
+		/* newest first: the most recently used is the likeliest alive
+		 */
+		c = p->buckets[h & (ORIGIN_POOL_BUCKETS - 1)];
+		while (c != NULL && (c->hash != h || strcmp(c->key, key) != 0))
+			c = c->chain;
+		if (c == NULL)
+			return -1;
+		char probe;
+		ssize_t n = recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		drop(c); /* closed, or bytes nobody asked for: try the next */
 	}
 	int fd = c->fd;
 	*rd = c->readable;
@@ -171,7 +183,9 @@ void origin_pool_put(struct origin_pool *p, const char *key, int fd,
 	p->free = c->older;
 	c->fd = fd;
 	c->hash = key_hash(key);
-	snprintf(c->key, sizeof(c->key), "%s", key);
+	size_t len = strnlen(key, sizeof(c->key) - 1);
+	memcpy(c->key, key, len);
+	c->key[len] = '\0';
 	c->since_ms = loop_now_ms(p->loop);
 	bucket = &p->buckets[c->hash & (ORIGIN_POOL_BUCKETS - 1)];
 	c->chain = *bucket;
