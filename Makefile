@@ -35,7 +35,7 @@ FMT_SRC    = $(SRC) $(HDR) $(UNIT_SRC) $(wildcard tests/unit/*.h) \
              $(FUZZ_SRC) fuzz/replay.c $(wildcard bench/*.c)
 
 .PHONY: all run check deps deps-check unit fuzz-replay fuzz-smoke integration \
-        integration-asan lint format layers fuzz clean bench
+        integration-asan lint format layers fuzz clean bench install uninstall
 
 all: $(BUILD)/sluice
 
@@ -139,3 +139,22 @@ check: deps-check
 
 clean:
 	rm -rf $(BUILD)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, a commented
+# sluice.conf (never over an existing one), sluice(8), sluice.conf(5), a
+# systemd unit and a sysusers.d file; scripts/install.sh says what and how.
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL_ENV  = DESTDIR="$(DESTDIR)" SBINDIR="$(SBINDIR)" \
+	SYSCONFDIR="$(SYSCONFDIR)" MANDIR="$(MANDIR)" UNITDIR="$(UNITDIR)" \
+	SYSUSERSDIR="$(SYSUSERSDIR)"
+
+install: $(BUILD)/sluice
+	@$(INSTALL_ENV) scripts/install.sh install $(BUILD)/sluice
+
+uninstall:
+	@$(INSTALL_ENV) scripts/install.sh uninstall

@@ -62,6 +62,21 @@ static void usage(FILE *out)
 	}
 }
 
+/*
+ * --print-directives (not in --help: for scripts/install.sh, which writes
+ * the commented sluice.conf and the directive list of sluice.conf(5) from
+ * it): one directive a line, NAME ARG DEFAULT once|repeatable HELP, the
+ * fields separated by tabs (the table holds none).
+ */
+static void print_directives(void)
+{
+	for (size_t i = 0; i < config_directive_count(); i++) {
+		const struct directive_info *d = config_directive_info(i);
+		printf("%s\t%s\t%s\t%s\t%s\n", d->name, d->arg, d->def,
+		       d->repeatable ? "repeatable" : "once", d->help);
+	}
+}
+
 /* Descriptors are what a proxy spends: take all the hard limit allows. */
 static void raise_fd_limit(void)
 {
@@ -91,40 +106,36 @@ struct options {
 
 /*
  * Applies the command line over cfg (already holding the file's values,
- * when there is a file). Exits on --help, --version and errors.
+ * when there is a file). 0, or -1 with the reason in err[SNAPSHOT_ERR_MAX].
  */
-static void apply_flags(int argc, char **argv, struct config *cfg)
+static int apply_flags(int argc, char **argv, struct config *cfg, char *err)
 {
-	char err[CONFIG_ERR_MAX];
+	char why[CONFIG_ERR_MAX];
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		char name[64];
 		const char *value;
 
-		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
+		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 ||
+		    strcmp(arg, "--explain") == 0) {
 			i++;
 			continue;
 		}
 		if (strcmp(arg, "--check-config") == 0)
 			continue;
-		if (strcmp(arg, "--explain") == 0) {
-			i++;
-			continue;
-		}
 		if (strncmp(arg, "--", 2) != 0) {
-			fprintf(stderr,
-				"sluice: unexpected argument '%s'; "
-				"see --help\n",
-				arg);
-			exit(EXIT_USAGE);
+			snprintf(err, SNAPSHOT_ERR_MAX,
+				 "unexpected argument '%s'; see --help", arg);
+			return -1;
 		}
 		const char *eq = strchr(arg + 2, '=');
 		size_t n =
 			eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
 		if (n >= sizeof(name)) {
-			fprintf(stderr, "sluice: unknown option '%s'\n", arg);
-			exit(EXIT_USAGE);
+			snprintf(err, SNAPSHOT_ERR_MAX, "unknown option '%s'",
+				 arg);
+			return -1;
 		}
 		memcpy(name, arg + 2, n);
 		name[n] = '\0';
@@ -133,21 +144,21 @@ static void apply_flags(int argc, char **argv, struct config *cfg)
 		} else if (i + 1 < argc) {
 			value = argv[++i];
 		} else {
-			fprintf(stderr, "sluice: option '%s' needs a value\n",
-				arg);
-			exit(EXIT_USAGE);
+			snprintf(err, SNAPSHOT_ERR_MAX,
+				 "option '%s' needs a value", arg);
+			return -1;
 		}
 		if (!is_directive(name)) {
-			fprintf(stderr,
-				"sluice: unknown option '%s'; see --help\n",
-				arg);
-			exit(EXIT_USAGE);
+			snprintf(err, SNAPSHOT_ERR_MAX,
+				 "unknown option '%s'; see --help", arg);
+			return -1;
 		}
-		if (config_set(cfg, name, value, CONFIG_SOURCE_FLAG, err) < 0) {
-			fprintf(stderr, "sluice: --%s\n", err);
-			exit(EXIT_USAGE);
+		if (config_set(cfg, name, value, CONFIG_SOURCE_FLAG, why) < 0) {
+			snprintf(err, SNAPSHOT_ERR_MAX, "--%s", why);
+			return -1;
 		}
 	}
+	return 0;
 }
 
 static struct options scan_options(int argc, char **argv)
@@ -163,6 +174,10 @@ static struct options scan_options(int argc, char **argv)
 		}
 		if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
 			printf("sluice %s\n", SLUICE_VERSION);
+			exit(0);
+		}
+		if (strcmp(arg, "--print-directives") == 0) {
+			print_directives();
 			exit(0);
 		}
 		if (strcmp(arg, "--check-config") == 0) {
@@ -190,9 +205,9 @@ static struct options scan_options(int argc, char **argv)
 /*
  * A listener others can reach, with allow rules that let everyone in
  * through a block like 0.0.0.0/0: refused, unless "allow all" says so.
- * An open proxy is abused within hours.
+ * An open proxy is abused within hours. 0, or -1 with the reason in err.
  */
-static int check_open_proxy(const struct config *cfg)
+static int check_open_proxy(const struct config *cfg, char *err)
 {
 	char text[ADDR_TEXT_MAX];
 
@@ -204,13 +219,50 @@ static int check_open_proxy(const struct config *cfg)
 		if (access_is_local(sa))
 			continue;
 		addr_format(sa, text, sizeof(text));
-		fprintf(stderr,
-			"sluice: listen %s can be reached from anywhere and an "
-			"allow rule covers every address: that is an open "
-			"proxy. Write 'allow all' if you mean it.\n",
-			text);
+		snprintf(err, SNAPSHOT_ERR_MAX,
+			 "listen %s can be reached from anywhere and an allow "
+			 "rule covers every address: that is an open proxy. "
+			 "Write 'allow all' if you mean it.",
+			 text);
 		return -1;
 	}
+	return 0;
+}
+
+/* What it takes to read the config again, on SIGHUP. */
+struct command_line {
+	int argc;
+	char **argv;
+	const char *config_file; /* NULL: the built-in defaults */
+};
+
+/*
+ * The config: defaults, then the file, then the flags, then the checks
+ * that span directives. 0, or -1 with the reason in err[SNAPSHOT_ERR_MAX].
+ * At start and on every reload alike.
+ */
+static int load_config(void *arg, struct config *cfg, char *err)
+{
+	const struct command_line *cl = arg;
+
+	config_init(cfg);
+	if (cl->config_file != NULL) {
+		size_t len;
+		char *text =
+			lists_read_file(cl->config_file, CONFIG_FILE_MAX, &len);
+		if (text == NULL) {
+			snprintf(err, SNAPSHOT_ERR_MAX, "cannot read %s: %s",
+				 cl->config_file, strerror(errno));
+			return -1;
+		}
+		int rc = config_parse(cfg, text, len, cl->config_file, err);
+		free(text);
+		if (rc < 0)
+			return -1;
+	}
+	if (apply_flags(cl->argc, cl->argv, cfg, err) < 0 ||
+	    check_open_proxy(cfg, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -261,31 +313,17 @@ int main(int argc, char **argv)
 {
 	static struct config cfg;
 	struct options opt = scan_options(argc, argv);
+	struct command_line cl = {argc, argv, opt.config_file};
 	struct access_log *alog;
 	struct snapshot *snap;
 	char err[SNAPSHOT_ERR_MAX];
 	int rc;
 
-	config_init(&cfg);
-	if (opt.config_file != NULL) {
-		size_t len;
-		char *text =
-			lists_read_file(opt.config_file, CONFIG_FILE_MAX, &len);
-		if (text == NULL) {
-			fprintf(stderr, "sluice: cannot read %s: %s\n",
-				opt.config_file, strerror(errno));
-			return EXIT_USAGE;
-		}
-		rc = config_parse(&cfg, text, len, opt.config_file, err);
-		free(text);
-		if (rc < 0) {
-			fprintf(stderr, "sluice: %s\n", err);
-			return EXIT_USAGE;
-		}
-	}
-	apply_flags(argc, argv, &cfg);
-	if (check_open_proxy(&cfg) < 0)
+	_Static_assert(CONFIG_ERR_MAX <= SNAPSHOT_ERR_MAX, "room for reasons");
+	if (load_config(&cl, &cfg, err) < 0) {
+		fprintf(stderr, "sluice: %s\n", err);
 		return EXIT_USAGE;
+	}
 	if (opt.explain != NULL)
 		return explain(&cfg, opt.explain);
 	if (opt.check_only) {
@@ -302,8 +340,14 @@ int main(int argc, char **argv)
 	}
 
 	log_set_level(cfg.log_level);
+	rc = log_open(cfg.error_log);
+	if (rc < 0) {
+		fprintf(stderr, "sluice: error-log: cannot open %s: %s\n",
+			cfg.error_log, strerror(-rc));
+		return EXIT_USAGE;
+	}
 	raise_fd_limit();
-	alog = access_log_open(cfg.access_log, &rc);
+	alog = access_log_open(cfg.access_log, cfg.access_log_format, &rc);
 	if (alog == NULL) {
 		fprintf(stderr, "sluice: access-log: cannot open %s: %s\n",
 			cfg.access_log, strerror(-rc));
@@ -321,8 +365,7 @@ int main(int argc, char **argv)
 		access_log_close(alog);
 		return EXIT_USAGE;
 	}
-	rc = server_run(&cfg, alog, snap);
-	snapshot_release(snap);
+	rc = server_run(snap, alog, load_config, &cl); /* takes snap over */
 	access_log_close(alog);
 	return rc;
 }

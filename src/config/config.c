@@ -27,6 +27,10 @@ static const struct directive directives[] = {
 	  "address to accept proxy clients on ([::1]:3128 for IPv6, port 0 "
 	  "picks one)", true},
 	 setter_listen, FIELD(listen), 0, 0},
+	{{"admin", "ADDR:PORT|off", "127.0.0.1:9128",
+	  "the admin endpoint: /metrics (Prometheus), /healthz, /readyz and a "
+	  "status page at /; off: none", false},
+	 setter_admin, FIELD(admin), 0, 0},
 	{{"workers", "N", "0",
 	  "worker threads, each with its own event loop (0: one per CPU)",
 	  false},
@@ -74,8 +78,16 @@ static const struct directive directives[] = {
 	{{"access-log", "PATH|stderr|off", "stderr",
 	  "where to write one line per finished request or tunnel", false},
 	 setter_path, FIELD(access_log), 0, 0},
+	{{"access-log-format", "sluice|squid|combined|json", "sluice",
+	  "the layout of access-log lines: sluice's own, Squid's native, "
+	  "Apache combined, or JSON", false},
+	 setter_access_log_format, FIELD(access_log_format), 0, 0},
+	{{"error-log", "PATH|stderr|syslog", "stderr",
+	  "where messages (startup, warnings, errors) go; syslog: the "
+	  "daemon facility", false},
+	 setter_error_log, FIELD(error_log), 0, 0},
 	{{"log-level", "debug|info|warn|error", "info",
-	  "least severe error-log message written (to stderr)", false},
+	  "least severe error-log message written", false},
 	 setter_log_level, FIELD(log_level), 0, 0},
 	{{"hosts-file", "PATH", "/etc/hosts",
 	  "names resolved from this hosts(5) file before DNS is asked", false},

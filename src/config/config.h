@@ -41,6 +41,14 @@ enum block_response {
 	BLOCK_RESPONSE_CLOSE,	/* the connection closed, no reply */
 };
 
+/* The layout of access-log lines (access-log-format). */
+enum access_log_format {
+	ACCESS_LOG_SLUICE = 1, /* sluice's own: key=value fields */
+	ACCESS_LOG_SQUID,      /* Squid's native access.log */
+	ACCESS_LOG_COMBINED,   /* Apache/NCSA combined */
+	ACCESS_LOG_JSON,       /* one JSON object a line */
+};
+
 /* One blocklist or allowlist directive. */
 struct config_list {
 	char source[CONFIG_PATH_MAX]; /* a path, a glob, a URL or "builtin" */
@@ -64,8 +72,10 @@ enum config_source {
 struct config {
 	struct config_addr listen[CONFIG_MAX_LISTEN];
 	size_t n_listen;
-	bool listen_default; /* the built-in addresses, not the user's */
-	unsigned workers;    /* 0: one per CPU */
+	bool listen_default;	  /* the built-in addresses, not the user's */
+	struct config_addr admin; /* the admin endpoint, when admin_on */
+	bool admin_on;
+	unsigned workers;		  /* 0: one per CPU */
 	uint8_t connect_ports[65536 / 8]; /* bit set: port allowed */
 	uint8_t http_ports[65536 / 8];	  /* for plain-HTTP forwarding */
 	uint64_t connect_timeout_ms;
@@ -79,6 +89,8 @@ struct config {
 	uint64_t max_head_bytes;	  /* bytes; 431 beyond */
 	unsigned max_header_fields;	  /* 431 beyond */
 	char access_log[CONFIG_PATH_MAX]; /* path, "stderr" or "off" */
+	enum access_log_format access_log_format;
+	char error_log[CONFIG_PATH_MAX]; /* path, "stderr" or "syslog" */
 	enum log_level log_level;
 	char hosts_file[CONFIG_PATH_MAX];
 	struct config_addr dns[CONFIG_MAX_DNS]; /* none: the system's */

@@ -96,6 +96,25 @@ int setter_listen(struct config *cfg, const struct directive_info *d,
 	return 0;
 }
 
+int setter_admin(struct config *cfg, const struct directive_info *d,
+		 const char *value, bool reset, char *err)
+{
+	(void)reset;
+	if (strcmp(value, "off") == 0) {
+		cfg->admin_on = false;
+		return 0;
+	}
+	if (addr_parse(value, &cfg->admin.addr, &cfg->admin.addr_len) < 0) {
+		config_err(err,
+			   "%s: '%s' is not ADDR:PORT (IPv6 as [::1]:9128) or "
+			   "off",
+			   d->name, value);
+		return -1;
+	}
+	cfg->admin_on = true;
+	return 0;
+}
+
 int setter_uint(struct config *cfg, const struct directive_info *d,
 		const char *value, bool reset, char *err)
 {
@@ -324,6 +343,50 @@ int setter_log_level(struct config *cfg, const struct directive_info *d,
 	config_err(err, "%s: '%s' is not one of debug, info, warn, error",
 		   d->name, value);
 	return -1;
+}
+
+int setter_access_log_format(struct config *cfg, const struct directive_info *d,
+			     const char *value, bool reset, char *err)
+{
+	static const char *const names[] = {"sluice", "squid", "combined",
+					    "json"};
+
+	(void)reset;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(value, names[i]) == 0) {
+			cfg->access_log_format = (enum access_log_format)(
+				ACCESS_LOG_SLUICE + (int)i);
+			return 0;
+		}
+	}
+	config_err(err, "%s: '%s' is not one of sluice, squid, combined, json",
+		   d->name, value);
+	return -1;
+}
+
+/*
+ * "stderr", "syslog" or a path. The error log cannot be turned off (a
+ * proxy that fails must say why): "off" and "none" are refused rather than
+ * taken for file names, and so is a path with a control byte.
+ */
+int setter_error_log(struct config *cfg, const struct directive_info *d,
+		     const char *value, bool reset, char *err)
+{
+	if (strcmp(value, "off") == 0 || strcmp(value, "none") == 0) {
+		config_err(err,
+			   "%s: cannot be turned off; give stderr, syslog or "
+			   "a path (and log-level error for less)",
+			   d->name);
+		return -1;
+	}
+	for (const char *c = value; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			config_err(err, "%s: control byte in the path",
+				   d->name);
+			return -1;
+		}
+	}
+	return setter_path(cfg, d, value, reset, err);
 }
 
 /* "1.2.3.4", "1.2.3.4:53", "[::1]", "[::1]:53" or "::1"; port 53. */

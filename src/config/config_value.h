@@ -33,6 +33,8 @@ int setter_listen(struct config *, const struct directive_info *, const char *,
 		  bool, char *);
 int setter_uint(struct config *, const struct directive_info *, const char *,
 		bool, char *);
+int setter_admin(struct config *, const struct directive_info *, const char *,
+		 bool, char *);
 int setter_ports(struct config *, const struct directive_info *, const char *,
 		 bool, char *);
 int setter_duration(struct config *, const struct directive_info *,
@@ -40,6 +42,10 @@ int setter_duration(struct config *, const struct directive_info *,
 int setter_path(struct config *, const struct directive_info *, const char *,
 		bool, char *);
 int setter_log_level(struct config *, const struct directive_info *,
+		     const char *, bool, char *);
+int setter_access_log_format(struct config *, const struct directive_info *,
+			     const char *, bool, char *);
+int setter_error_log(struct config *, const struct directive_info *,
 		     const char *, bool, char *);
 
 int setter_dns(struct config *, const struct directive_info *, const char *,

@@ -251,10 +251,10 @@ static void complete(struct entry *e)
 	} else if (status == RESOLVE_NO_NAME) {
 		e->state = ENTRY_NEGATIVE;
 		e->expires_ms = now + r->cfg.negative_ttl_ms;
-		r->stats.no_name++;
+		counter_inc(&r->stats.no_name);
 	} else {
 		e->state = ENTRY_EMPTY; /* not cached: the next one asks */
-		r->stats.failures++;
+		counter_inc(&r->stats.failures);
 	}
 	while (e->waiters != NULL) {
 		struct resolve_query *q = e->waiters;
@@ -323,7 +323,7 @@ static void ask(struct resolver *r, struct entry *e)
 	e->ttl_ms = UINT64_MAX;
 	e->outstanding = 2;
 	e->asked_ms = loop_now_ms(r->loop);
-	r->stats.queries += 2;
+	counter_add(&r->stats.queries, 2);
 	/* with DNS_QUERY_NO_SEARCH: the name as given, never a search
 	 * domain appended; a request that cannot be made fails at once */
 	if (evdns_base_resolve_ipv4(r->dns, e->name, DNS_QUERY_NO_SEARCH, on_a,
@@ -416,7 +416,7 @@ struct resolve_query *resolve_start(struct resolver *r, const char *host,
 		free(q);
 		return NULL;
 	}
-	r->stats.lookups++;
+	counter_inc(&r->stats.lookups);
 	if (len > 0 && host[len - 1] == '.')
 		len--;
 	if (len == 0 || len > NAME_MAX_LEN) {
@@ -429,7 +429,7 @@ struct resolve_query *resolve_start(struct resolver *r, const char *host,
 	}
 	name[len] = '\0';
 	if (hosts_lookup(r->cfg.hosts, name, len, &q->addrs)) {
-		r->stats.hosts++;
+		counter_inc(&r->stats.hosts);
 		answer(q, RESOLVE_OK, NULL);
 		return q;
 	}
@@ -437,7 +437,7 @@ struct resolve_query *resolve_start(struct resolver *r, const char *host,
 	if (e != NULL &&
 	    (e->state == ENTRY_READY || e->state == ENTRY_NEGATIVE)) {
 		if (loop_now_ms(r->loop) < e->expires_ms) {
-			r->stats.hits++;
+			counter_inc(&r->stats.hits);
 			lru_unlink(r, e);
 			lru_push(r, e);
 			answer(q,
@@ -463,7 +463,7 @@ struct resolve_query *resolve_start(struct resolver *r, const char *host,
 		e->waiters->prev = q;
 	e->waiters = q;
 	if (e->state == ENTRY_PENDING)
-		r->stats.coalesced++;
+		counter_inc(&r->stats.coalesced);
 	else
 		ask(r, e);
 	return q;

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "base/counter.h"
 #include "net/dial.h"
 #include "net/hosts.h"
 #include "net/loop.h"
@@ -47,15 +48,15 @@ struct resolver_config {
 	uint64_t negative_ttl_ms; /* a name that does not exist: this long */
 };
 
-/* What a resolver did, for the metrics. */
+/* What a resolver did, for the metrics: read from any thread. */
 struct resolver_stats {
-	uint64_t lookups;   /* resolve_start calls for names */
-	uint64_t hosts;	    /* answered from the hosts file */
-	uint64_t hits;	    /* answered from the cache (also negative) */
-	uint64_t coalesced; /* joined a lookup already in flight */
-	uint64_t queries;   /* sent to a server (A and AAAA count two) */
-	uint64_t no_name;   /* lookups that found no address */
-	uint64_t failures;  /* lookups that timed out or failed */
+	counter_t lookups;   /* resolve_start calls for names */
+	counter_t hosts;     /* answered from the hosts file */
+	counter_t hits;	     /* answered from the cache (also negative) */
+	counter_t coalesced; /* joined a lookup already in flight */
+	counter_t queries;   /* sent to a server (A and AAAA count two) */
+	counter_t no_name;   /* lookups that found no address */
+	counter_t failures;  /* lookups that timed out or failed */
 };
 
 /* Most names a worker's cache holds; the least recently used go first. */

@@ -4,6 +4,7 @@
 #include "policy/access.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 /* clang-format off */
@@ -16,41 +17,91 @@ static const char *const denied_dests[] = {
 };
 /* clang-format on */
 
-static bool in_any(const char *const *nets, size_t n, const struct sockaddr *sa)
+/* The first of nets[0..n) that holds sa, or -1. */
+static int find_net(const char *const *nets, size_t n,
+		    const struct sockaddr *sa)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct cidr net;
 		if (cidr_parse(nets[i], strlen(nets[i]), &net) == 0 &&
 		    cidr_contains(&net, sa))
-			return true;
+			return (int)i;
 	}
-	return false;
+	return -1;
 }
 
 bool access_is_local(const struct sockaddr *sa)
 {
-	return in_any(local_nets, sizeof(local_nets) / sizeof(*local_nets), sa);
+	return find_net(local_nets, sizeof(local_nets) / sizeof(*local_nets),
+			sa) >= 0;
+}
+
+/* "allow:10.0.0.0/8" (prefix "allow" or "allow-dest") into rule[cap]. */
+static void name_rule(const struct cidr_rules *rules, int i, bool dest,
+		      char *rule, size_t cap)
+{
+	char net[64];
+
+	if (rule == NULL)
+		return;
+	cidr_format(&rules->rules[i].net, net, sizeof(net));
+	snprintf(rule, cap, "%s%s:%s", rules->rules[i].allow ? "allow" : "deny",
+		 dest ? "-dest" : "", net);
+}
+
+static void name(char *rule, size_t cap, const char *what, const char *net)
+{
+	if (rule != NULL)
+		snprintf(rule, cap, "%s%s%s", what, net != NULL ? ":" : "",
+			 net != NULL ? net : "");
+}
+
+bool access_client_check(const struct cidr_rules *rules,
+			 const struct sockaddr *client, char *rule, size_t cap)
+{
+	bool allow = false;
+	int i;
+
+	if (rules->n == 0) {
+		name(rule, cap, "default", NULL);
+		return access_is_local(client);
+	}
+	i = cidr_rules_match(rules, client, &allow);
+	if (i < 0) {
+		name(rule, cap, "no-match", NULL);
+		return false;
+	}
+	name_rule(rules, i, false, rule, cap);
+	return allow;
+}
+
+bool access_dest_check(const struct cidr_rules *rules,
+		       const struct sockaddr *dest, char *rule, size_t cap)
+{
+	bool allow = true;
+	int i = cidr_rules_match(rules, dest, &allow);
+
+	if (i >= 0) {
+		name_rule(rules, i, true, rule, cap);
+		return allow;
+	}
+	i = find_net(denied_dests, sizeof(denied_dests) / sizeof(*denied_dests),
+		     dest);
+	name(rule, cap, i >= 0 ? "builtin" : "default",
+	     i >= 0 ? denied_dests[i] : NULL);
+	return i < 0;
 }
 
 bool access_client_allowed(const struct cidr_rules *rules,
 			   const struct sockaddr *client)
 {
-	bool allow = false;
-
-	if (rules->n == 0)
-		return access_is_local(client);
-	return cidr_rules_match(rules, client, &allow) >= 0 && allow;
+	return access_client_check(rules, client, NULL, 0);
 }
 
 bool access_dest_allowed(const struct cidr_rules *rules,
 			 const struct sockaddr *dest)
 {
-	bool allow = true;
-
-	if (cidr_rules_match(rules, dest, &allow) >= 0)
-		return allow;
-	return !in_any(denied_dests,
-		       sizeof(denied_dests) / sizeof(*denied_dests), dest);
+	return access_dest_check(rules, dest, NULL, 0);
 }
 
 bool access_open_by_accident(const struct cidr_rules *rules)

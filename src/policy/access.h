@@ -17,6 +17,7 @@
 #define SLUICE_POLICY_ACCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "base/cidr.h"
@@ -26,6 +27,19 @@ bool access_client_allowed(const struct cidr_rules *rules,
 
 bool access_dest_allowed(const struct cidr_rules *rules,
 			 const struct sockaddr *dest);
+
+/*
+ * As the two above, and writes into rule[cap] (when rule is not NULL) what
+ * decided, for the access log: "allow:CIDR" or "deny:CIDR" (for
+ * destinations "allow-dest:CIDR", "deny-dest:CIDR"), "no-match" (there
+ * are client rules and none matched), "default" (no rule matched: for
+ * clients, loopback and the private networks; for destinations, allowed)
+ * or "builtin:CIDR" (a destination sluice always refuses).
+ */
+bool access_client_check(const struct cidr_rules *rules,
+			 const struct sockaddr *client, char *rule, size_t cap);
+bool access_dest_check(const struct cidr_rules *rules,
+		       const struct sockaddr *dest, char *rule, size_t cap);
 
 /*
  * Would these client rules let in an address outside loopback and the

@@ -362,10 +362,12 @@ enum auth_outcome auth_check(struct session *s, const struct http1_request *req,
 	if (aw == NULL || snap->auth == NULL)
 		return AUTH_PASS;
 	if (field == NULL) {
+		session_decide(s, ACCESS_AUTH_FAILED, "no-credentials");
 		reply_407(s, reusable, head, "proxy authentication required");
 		return AUTH_REPLIED;
 	}
 	if (auth_parse_basic(field->value, field->value_len, &cred) < 0) {
+		session_decide(s, ACCESS_AUTH_FAILED, "not-basic");
 		reply_407(s, reusable, head,
 			  "only Basic credentials are taken");
 		return AUTH_REPLIED;
@@ -374,11 +376,13 @@ enum auth_outcome auth_check(struct session *s, const struct http1_request *req,
 	slot = &aw->cache[key % CACHE_SLOTS];
 	if (slot->key == key && slot->generation == snap->generation &&
 	    now < slot->expires_ms) {
+		session_note_user(s, cred.user, cred.user_len);
 		explicit_bzero(&cred, sizeof(cred));
 		return AUTH_PASS;
 	}
 	if (count_failures(aw->v, &s->peer, now, 0) >= AUTH_FAIL_MAX) {
 		explicit_bzero(&cred, sizeof(cred));
+		session_decide(s, ACCESS_AUTH_FAILED, "throttled");
 		session_reply_error(s, 429, "auth-throttled",
 				    "too many failed logins from this address; "
 				    "try again later");
@@ -440,6 +444,7 @@ static void resume(struct auth_worker *aw, struct auth_job *job)
 		return;
 	}
 	count_failures(aw->v, &s->peer, now, 1);
+	session_decide(s, ACCESS_AUTH_FAILED, "bad-credentials");
 	reply_407(s, s->auth_reusable, s->auth_head,
 		  "wrong user name or password");
 }

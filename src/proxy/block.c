@@ -110,7 +110,10 @@ bool block_request(struct session *s, const char *host, size_t len,
 	for (char *c = s->rule; *c != '\0'; c++) /* one word in the log */
 		if ((unsigned char)*c <= ' ' || *c == 0x7f)
 			*c = '?';
+	s->decision = ACCESS_BLOCKED;
 	log_debug("%s %s: blocked by %s", s->method, s->target, s->rule);
+	metrics_count_blocked(&s->worker->metrics, v.list, strlen(v.list));
+	metrics_note_blocked(name, s->rule);
 
 	if (cfg->block_response == BLOCK_RESPONSE_CLOSE) {
 		/* nginx's 444: closed without a reply, for the access log */

@@ -168,6 +168,7 @@ void forward_begin(struct session *s, const struct http1_request *req)
 		return;
 	/* cross-protocol requests (HTTP to SMTP, ...) go nowhere */
 	if (!config_http_port_allowed(cfg, uri.authority.port)) {
+		session_decide(s, ACCESS_PORT_DENIED, "http-ports");
 		session_reply_error(s, 403, "port-denied",
 				    "forwarding to port %u is not allowed",
 				    uri.authority.port);
@@ -209,6 +210,7 @@ void forward_begin(struct session *s, const struct http1_request *req)
 				    "request head too large to forward");
 		return;
 	}
+	session_decide(s, ACCESS_ALLOWED, NULL);
 	s->forwarding = true;
 	s->req_body = info.body;
 	s->req_length = info.content_length;
@@ -240,6 +242,7 @@ void forward_connected(struct session *s)
 	struct worker *w = s->worker;
 
 	s->state = SESSION_FORWARD;
+	session_note_server(s);
 	if (s->target_rd == NULL) /* a new connection; a pooled one has it */
 		s->target_rd = watch_new_read(w->loop, s->target_fd,
 					      on_target_readable, s);
@@ -288,11 +291,13 @@ static void upgrade(struct session *s, const struct http1_response *res,
 	struct pump up_old = s->up;
 
 	if (n == 0) {
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "bad-response",
 				    "response head too large");
 		return;
 	}
 	s->status = res->status;
+	s->own_bytes += n;
 	s->upgraded = true;
 	s->up_done = s->down_done = false;
 	watch_stop(s->target_rd);
@@ -330,6 +335,21 @@ static bool has_other_codings(const struct http1_response *res)
 	return false;
 }
 
+/* For the access log: the response's Content-Type, when it shows it. */
+static void note_content_type(struct session *s,
+			      const struct http1_response *res)
+{
+	if ((access_log_wants(s->worker->access_log) & ACCESS_WANTS_REPLY) == 0)
+		return;
+	for (size_t i = 0; i < res->num_headers; i++) {
+		const struct http1_header *h = &res->headers[i];
+		if (http1_name_eq(h->name, h->name_len, "content-type")) {
+			session_note_type(s, h->value, h->value_len);
+			return;
+		}
+	}
+}
+
 /* Relays an interim (1xx) or final response head and its body. */
 static void start_response(struct session *s, const struct http1_response *res,
 			   const struct http1_response_info *info,
@@ -348,6 +368,7 @@ static void start_response(struct session *s, const struct http1_response *res,
 	/* an HTTP/1.0 client knows no transfer coding: it would take gzip
 	 * bytes for the content (RFC 9112 §6.1) */
 	if (!interim && s->client_minor == 0 && has_other_codings(res)) {
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "bad-response",
 				    "the origin's transfer coding cannot be "
 				    "sent to an HTTP/1.0 client");
@@ -361,6 +382,7 @@ static void start_response(struct session *s, const struct http1_response *res,
 		s->status = res->status;
 		s->origin_reusable =
 			!info->conn.close && info->body != HTTP1_BODY_CLOSE;
+		note_content_type(s, res);
 	}
 	/* 1xx never goes to an HTTP/1.0 client (RFC 9110 §15.2) */
 	if (!interim || s->client_minor > 0) {
@@ -378,11 +400,13 @@ static void start_response(struct session *s, const struct http1_response *res,
 		out.info = &shown;
 		n = http1_write_response_head(head, w->scratch_cap, &out);
 		if (n == 0) {
+			session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 			session_reply_error(s, 502, "bad-response",
 					    "response head too large");
 			return;
 		}
 	}
+	s->own_bytes += n;
 	pump_deinit(&s->down);
 	if (pump_init(&s->down, w->loop, &w->pipes, s->target_fd, s->client_fd,
 		      on_pump, s) < 0 ||
@@ -403,6 +427,7 @@ static void start_response(struct session *s, const struct http1_response *res,
 		/* the body's first bytes, read with the head, are malformed:
 		 * nothing has gone to the client yet */
 		pump_deinit(&s->down);
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "bad-response",
 				    "invalid chunked body from the origin");
 		return;
@@ -428,12 +453,14 @@ static void parse_response(struct session *s)
 		return;
 	}
 	if (rc < 0) {
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "bad-response",
 				    "invalid response from the origin: %s",
 				    http1_err_text(err.code));
 		return;
 	}
 	if (res.status == 101 && (!s->websocket || !s->up_done)) {
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "bad-response",
 				    "the origin switched protocols unasked");
 		return;
@@ -441,6 +468,7 @@ static void parse_response(struct session *s)
 	ferr = http1_response_framing(&res, s->method, strlen(s->method),
 				      &info);
 	if (ferr != HTTP1_FRAMING_OK) {
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "bad-response",
 				    "invalid response from the origin: %s",
 				    http1_framing_strerror(ferr));
@@ -493,6 +521,7 @@ static void on_target_readable(void *arg)
 		size_t cap = s->resp_cap * 2 < max ? s->resp_cap * 2 : max;
 		char *nr;
 		if (s->resp_cap >= max) {
+			session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 			session_reply_error(s, 502, "bad-response",
 					    "response head too large");
 			return;
@@ -512,6 +541,7 @@ static void on_target_readable(void *arg)
 	if (n <= 0) {
 		if (retry_stale(s))
 			return;
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "no-response",
 				    "the origin closed the connection "
 				    "without a response");
@@ -603,10 +633,12 @@ static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err)
 			session_finish(s, "no-memory");
 			return;
 		}
-		if (take_interim_leftover(s) < 0)
+		if (take_interim_leftover(s) < 0) {
+			session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 			session_finish(s, "bad-response");
-		else if (s->resp_len > 0)
+		} else if (s->resp_len > 0) {
 			parse_response(s);
+		}
 		return;
 	}
 	s->down_done = true;
@@ -619,6 +651,7 @@ static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err)
 void forward_on_timer(struct session *s)
 {
 	if (s->state == SESSION_FORWARD) {
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 504, "response-timeout",
 				    "the origin did not answer in time");
 		return;

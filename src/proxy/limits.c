@@ -43,16 +43,23 @@ int conn_limits_init(struct conn_limits *l, unsigned max_total,
 		     unsigned max_per_client)
 {
 	memset(l, 0, sizeof(*l));
-	l->max_total = max_total;
-	l->max_per_client = max_per_client;
+	atomic_init(&l->max_total, max_total);
+	atomic_init(&l->max_per_client, max_per_client);
 	atomic_init(&l->total, 0);
 	atomic_init(&l->total_logged, false);
-	if (max_per_client > 0) {
-		l->clients = calloc(LIMITS_CLIENTS_MAX, sizeof(*l->clients));
-		if (l->clients == NULL)
-			return -1;
-	}
+	/* always: a reload may set a per-client limit; the pages stay
+	 * untouched (calloc of this size maps zero pages) until used */
+	l->clients = calloc(LIMITS_CLIENTS_MAX, sizeof(*l->clients));
+	if (l->clients == NULL)
+		return -1;
 	return pthread_mutex_init(&l->lock, NULL) == 0 ? 0 : -1;
+}
+
+void conn_limits_set(struct conn_limits *l, unsigned max_total,
+		     unsigned max_per_client)
+{
+	atomic_store(&l->max_total, max_total);
+	atomic_store(&l->max_per_client, max_per_client);
 }
 
 void conn_limits_deinit(struct conn_limits *l)
@@ -101,20 +108,28 @@ static void remove_at(struct conn_limits *l, size_t i)
 }
 
 enum limits_verdict conn_limits_enter(struct conn_limits *l,
-				      const struct sockaddr *peer, bool *log_it)
+				      const struct sockaddr *peer, bool *log_it,
+				      unsigned *counted)
 {
+	unsigned max_total =
+		atomic_load_explicit(&l->max_total, memory_order_relaxed);
+	unsigned max_per_client =
+		atomic_load_explicit(&l->max_per_client, memory_order_relaxed);
+
 	*log_it = false;
-	if (l->max_total > 0) {
+	*counted = 0;
+	if (max_total > 0) {
 		unsigned before = atomic_fetch_add(&l->total, 1);
-		if (before >= l->max_total) {
+		if (before >= max_total) {
 			atomic_fetch_sub(&l->total, 1);
 			*log_it = !atomic_exchange(&l->total_logged, true);
 			return LIMITS_TOTAL;
 		}
-		if (before + 1 < l->max_total)
+		if (before + 1 < max_total)
 			atomic_store(&l->total_logged, false);
+		*counted |= LIMITS_COUNTED_TOTAL;
 	}
-	if (l->max_per_client == 0)
+	if (max_per_client == 0)
 		return LIMITS_OK;
 
 	uint8_t addr[16];
@@ -127,7 +142,7 @@ enum limits_verdict conn_limits_enter(struct conn_limits *l,
 		/* past LIMITS_CLIENTS_MAX distinct clients: let it in */
 		*log_it = !l->table_full_logged;
 		l->table_full_logged = true;
-	} else if (c->count >= l->max_per_client) {
+	} else if (c->count >= max_per_client) {
 		*log_it = !c->logged;
 		c->logged = true;
 		v = LIMITS_PER_CLIENT;
@@ -137,10 +152,13 @@ enum limits_verdict conn_limits_enter(struct conn_limits *l,
 			c->logged = false;
 		}
 		c->count++;
+		*counted |= LIMITS_COUNTED_CLIENT;
 	}
 	pthread_mutex_unlock(&l->lock);
-	if (v != LIMITS_OK && l->max_total > 0)
+	if (v != LIMITS_OK && (*counted & LIMITS_COUNTED_TOTAL)) {
 		atomic_fetch_sub(&l->total, 1);
+		*counted = 0;
+	}
 	if (c == NULL && *log_it)
 		log_warn("max-connections-per-client: more than %u clients at "
 			 "once; new ones are not limited",
@@ -148,11 +166,12 @@ enum limits_verdict conn_limits_enter(struct conn_limits *l,
 	return v;
 }
 
-void conn_limits_leave(struct conn_limits *l, const struct sockaddr *peer)
+void conn_limits_leave(struct conn_limits *l, const struct sockaddr *peer,
+		       unsigned counted)
 {
-	if (l->max_total > 0)
+	if (counted & LIMITS_COUNTED_TOTAL)
 		atomic_fetch_sub(&l->total, 1);
-	if (l->max_per_client == 0)
+	if (!(counted & LIMITS_COUNTED_CLIENT))
 		return;
 
 	uint8_t addr[16];

@@ -28,8 +28,13 @@ enum limits_verdict {
 
 struct limits_client;
 
+/* What conn_limits_enter counted, for conn_limits_leave to uncount. */
+#define LIMITS_COUNTED_TOTAL  1u
+#define LIMITS_COUNTED_CLIENT 2u
+
 struct conn_limits {
-	unsigned max_total, max_per_client; /* 0: none */
+	/* 0: none; a reload may change them while connections are open */
+	atomic_uint max_total, max_per_client;
 	atomic_uint total;
 	atomic_bool total_logged;
 	pthread_mutex_t lock;
@@ -42,15 +47,24 @@ int conn_limits_init(struct conn_limits *l, unsigned max_total,
 void conn_limits_deinit(struct conn_limits *l);
 
 /*
+ * New limits, from a reload. Connections already open stay; each is
+ * uncounted as it was counted, so the counts never go wrong.
+ */
+void conn_limits_set(struct conn_limits *l, unsigned max_total,
+		     unsigned max_per_client);
+
+/*
  * Counts a new connection from peer, or refuses it. *log_it is set when
  * this refusal is the first for the client (or for the total) since it
- * was last under its limit. A refused connection is not counted.
+ * was last under its limit. *counted says what was counted
+ * (LIMITS_COUNTED_*); a refused connection is not counted.
  */
 enum limits_verdict conn_limits_enter(struct conn_limits *l,
-				      const struct sockaddr *peer,
-				      bool *log_it);
+				      const struct sockaddr *peer, bool *log_it,
+				      unsigned *counted);
 
-/* Uncounts a connection conn_limits_enter() let in. */
-void conn_limits_leave(struct conn_limits *l, const struct sockaddr *peer);
+/* Uncounts a connection conn_limits_enter() let in, as it was counted. */
+void conn_limits_leave(struct conn_limits *l, const struct sockaddr *peer,
+		       unsigned counted);
 
 #endif

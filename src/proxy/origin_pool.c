@@ -158,7 +158,7 @@ int origin_pool_take(struct origin_pool *p, const char *key, struct watch **rd)
 	int fd = c->fd;
 	*rd = c->readable;
 	unlink_conn(c);
-	p->reused++;
+	counter_inc(&p->reused);
 	return fd;
 }
 
@@ -197,6 +197,7 @@ void origin_pool_put(struct origin_pool *p, const char *key, int fd,
 	else
 		p->oldest = c;
 	p->newest = c;
+	counter_inc(&p->pooled);
 	if (p->n_idle++ == 0)
 		watch_start_timer(p->sweep, SWEEP_MS);
 }

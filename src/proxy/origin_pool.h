@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/counter.h"
 #include "http/authority.h"
 #include "net/loop.h"
 
@@ -45,7 +46,9 @@ struct origin_pool {
 	struct origin_conn *free;
 	struct watch *sweep; /* expires the oldest; runs while any is idle */
 	size_t n_idle;
-	uint64_t reused; /* connections handed out again, for metrics */
+	/* for the metrics, read from any thread */
+	counter_t reused; /* connections handed out again */
+	counter_t pooled; /* connections kept for reuse */
 };
 
 /* 0, or -ENOMEM. */

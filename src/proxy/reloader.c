@@ -11,10 +11,13 @@
 #include "proxy/lists.h"
 #include "proxy/snapshot.h"
 #include "report/log.h"
+#include "report/metrics.h"
+#include "report/notify.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,8 +28,8 @@
 #define RELOADER_CONNECT_MS	  (30 * 1000)
 
 struct reloader {
-	const struct config *cfg;
-	struct snapshot *current;
+	struct snapshot *current; /* its cfg is the config in use */
+	reloader_config_fn load_config;
 	reloader_publish_fn publish;
 	void *arg;
 
@@ -54,11 +57,28 @@ static bool has_urls(const struct config *cfg)
 	return false;
 }
 
+/* Does cfg name a list by URL that old's config does not? */
+static bool new_urls(const struct config *cfg, const struct snapshot *old)
+{
+	for (size_t i = 0; i < cfg->n_lists; i++) {
+		const char *url = cfg->lists[i].source;
+		bool known = false;
+
+		if (!lists_is_url(url))
+			continue;
+		for (size_t j = 0; j < old->cfg->n_lists && !known; j++)
+			known = strcmp(old->cfg->lists[j].source, url) == 0;
+		if (!known)
+			return true;
+	}
+	return false;
+}
+
 /* Fetches every URL list. Returns how many changed; *failed counts the
  * fetches that did not work. */
 static unsigned fetch_all(struct reloader *r, unsigned *failed)
 {
-	const struct config *cfg = r->cfg;
+	const struct config *cfg = r->current->cfg;
 	struct fetch_limits limits = {
 		.timeout_ms = RELOADER_FETCH_TIMEOUT_MS,
 		.connect_timeout_ms = RELOADER_CONNECT_MS,
@@ -97,30 +117,52 @@ static unsigned fetch_all(struct reloader *r, unsigned *failed)
 	return changed;
 }
 
-static void rebuild(struct reloader *r, const char *why)
+/*
+ * Builds and publishes a new snapshot: from the config read again (full),
+ * or from the config in use with the lists read again. Returns false when
+ * the snapshot in use stays.
+ */
+static bool rebuild(struct reloader *r, const char *why, bool full)
 {
-	struct snapshot *snap;
+	struct config *cfg = NULL;
+	struct snapshot *snap = NULL;
 	char err[SNAPSHOT_ERR_MAX];
 
-	log_info("%s: reloading the lists and auth-file", why);
-	snap = snapshot_load(r->cfg, r->current->generation + 1,
-			     lists_report_to_log, NULL, err);
-	if (snap == NULL) {
+	log_info("%s: reloading %s", why,
+		 full ? "the config, the lists and auth-file"
+		      : "the lists and auth-file");
+	if (full) {
+		cfg = malloc(sizeof(*cfg));
+		if (cfg == NULL)
+			snprintf(err, sizeof(err), "out of memory");
+		else if (r->load_config(r->arg, cfg, err) == 0)
+			snap = snapshot_load(cfg, r->current->generation + 1,
+					     lists_report_to_log, NULL, err);
+		free(cfg); /* the snapshot has its own copy */
+	} else {
+		snap = snapshot_load(r->current->cfg,
+				     r->current->generation + 1,
+				     lists_report_to_log, NULL, err);
+	}
+	if (snap == NULL || r->publish(r->arg, snap, err) < 0) {
+		snapshot_release(snap);
 		log_error("reload failed, keeping what was loaded before: %s",
 			  err);
-		return;
+		metrics_note_reload(false, err);
+		return false;
 	}
-	r->publish(r->arg, snap);
 	snapshot_release(r->current);
 	r->current = snap;
 	log_info("reload done: generation %llu in use",
 		 (unsigned long long)snap->generation);
+	metrics_note_reload(true, NULL);
+	return true;
 }
 
 static void *reloader_main(void *arg)
 {
 	struct reloader *r = arg;
-	bool urls = has_urls(r->cfg);
+	bool urls = has_urls(r->current->cfg);
 	uint64_t next_fetch = now_ms(); /* URL lists: fetch at once */
 
 	pthread_mutex_lock(&r->lock);
@@ -151,27 +193,44 @@ static void *reloader_main(void *arg)
 			if (failed == 0) {
 				r->retry_ms = 0;
 				next_fetch =
-					now_ms() + r->cfg->blocklist_refresh_ms;
+					now_ms() +
+					r->current->cfg->blocklist_refresh_ms;
 			} else {
 				r->retry_ms = r->retry_ms == 0
 						      ? RELOADER_RETRY_MIN_MS
 						      : r->retry_ms * 2;
-				if (r->retry_ms > r->cfg->blocklist_refresh_ms)
-					r->retry_ms =
-						r->cfg->blocklist_refresh_ms;
+				uint64_t most =
+					r->current->cfg->blocklist_refresh_ms;
+				if (r->retry_ms > most)
+					r->retry_ms = most;
 				next_fetch = now_ms() + r->retry_ms;
 			}
 		}
-		if (!atomic_load(&r->stopping) && (reload || changed > 0))
-			rebuild(r, reload ? "SIGHUP" : "a list changed");
+		if (!atomic_load(&r->stopping) && (reload || changed > 0)) {
+			/* pinned: the rebuild may let it go */
+			struct snapshot *old = snapshot_pin(r->current);
+			bool ok =
+				rebuild(r, reload ? "SIGHUP" : "a list changed",
+					reload);
+			/* the SIGHUP sent RELOADING=1: say it is over */
+			if (reload)
+				notify_reloaded(ok);
+			if (ok && reload && new_urls(r->current->cfg, old)) {
+				/* a list by URL the config did not have:
+				 * fetch it now, the rest with it */
+				next_fetch = now_ms();
+			}
+			urls = has_urls(r->current->cfg);
+			snapshot_release(old);
+		}
 		pthread_mutex_lock(&r->lock);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
-struct reloader *reloader_start(const struct config *cfg,
-				struct snapshot *current,
+struct reloader *reloader_start(struct snapshot *current,
+				reloader_config_fn load_config,
 				reloader_publish_fn publish, void *arg)
 {
 	struct reloader *r = calloc(1, sizeof(*r));
@@ -179,8 +238,8 @@ struct reloader *reloader_start(const struct config *cfg,
 
 	if (r == NULL)
 		return NULL;
-	r->cfg = cfg;
 	r->current = snapshot_pin(current);
+	r->load_config = load_config;
 	r->publish = publish;
 	r->arg = arg;
 	atomic_init(&r->stopping, false);

@@ -42,6 +42,7 @@ void session_start(struct worker *w, int fd,
 	s->peer = *peer;
 	s->state = SESSION_READ_HEAD;
 	s->start_ms = loop_now_ms(w->loop);
+	counter_inc(&w->metrics.accepted);
 	s->client_rd = watch_new_read(w->loop, fd, on_client_readable, s);
 	s->client_wr = watch_new_write(w->loop, fd, on_client_writable, s);
 	s->timer = watch_new_timer(w->loop, on_timer, s);
@@ -65,37 +66,83 @@ static void admit(struct session *s)
 {
 	struct worker *w = s->worker;
 	const struct sockaddr *peer = (const struct sockaddr *)&s->peer;
-	char who[ADDR_TEXT_MAX];
+	char who[ADDR_TEXT_MAX], rule[sizeof(s->rule)];
 	bool log_it;
 
-	if (!access_client_allowed(&w->cfg->clients, peer)) {
+	if (!access_client_check(&w->cfg->clients, peer, rule, sizeof(rule))) {
+		session_decide(s, ACCESS_CLIENT_DENIED, rule);
+		counter_inc(&w->metrics.refused[METRICS_REFUSED_CLIENT_DENIED]);
 		addr_format_host(peer, who, sizeof(who));
 		session_reply_error(s, 403, "client-denied",
 				    "this proxy does not serve %s", who);
 		return;
 	}
-	switch (conn_limits_enter(w->conn_limits, peer, &log_it)) {
+	switch (conn_limits_enter(w->conn_limits, peer, &log_it, &s->counted)) {
 	case LIMITS_OK:
-		s->counted = true;
 		return;
 	case LIMITS_TOTAL:
+		counter_inc(&w->metrics.refused[METRICS_REFUSED_OVER_LIMIT]);
 		if (log_it)
 			log_warn("max-connections (%u) reached: new "
 				 "connections get 503",
 				 w->cfg->max_connections);
+		session_decide(s, ACCESS_OVER_LIMIT, "max-connections");
 		session_reply_error(s, 503, "over-limit",
 				    "too many connections");
 		return;
 	case LIMITS_PER_CLIENT:
+		counter_inc(&w->metrics.refused[METRICS_REFUSED_CLIENT_LIMIT]);
 		addr_format_host(peer, who, sizeof(who));
 		if (log_it)
 			log_warn("client %s reached max-connections-per-client "
 				 "(%u): its new connections get 503",
 				 who, w->cfg->max_connections_per_client);
+		session_decide(s, ACCESS_OVER_LIMIT,
+			       "max-connections-per-client");
 		session_reply_error(s, 503, "over-limit",
 				    "too many connections from %s", who);
 		return;
 	}
+}
+
+/* Why a CONNECT that ended with end did not become a tunnel. */
+static enum metrics_tunnel_failure tunnel_failure(const char *end)
+{
+	static const struct {
+		const char *end;
+		enum metrics_tunnel_failure why;
+	} map[] = {
+		{"blocked", METRICS_TUNNEL_BLOCKED},
+		{"port-denied", METRICS_TUNNEL_DENIED},
+		{"dest-denied", METRICS_TUNNEL_DENIED},
+		{"auth-required", METRICS_TUNNEL_DENIED},
+		{"auth-throttled", METRICS_TUNNEL_DENIED},
+		{"unknown-host", METRICS_TUNNEL_DNS},
+		{"dns-failure", METRICS_TUNNEL_DNS},
+		{"connect-failed", METRICS_TUNNEL_REFUSED},
+		{"connect-timeout", METRICS_TUNNEL_TIMEOUT},
+		{"dns-timeout", METRICS_TUNNEL_TIMEOUT},
+		{"bad-request", METRICS_TUNNEL_BAD},
+		{"bad-target", METRICS_TUNNEL_BAD},
+		{"loop", METRICS_TUNNEL_BAD},
+	};
+
+	for (size_t i = 0; end != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(end, map[i].end) == 0)
+			return map[i].why;
+	return METRICS_TUNNEL_OTHER;
+}
+
+/* Adds the current request to the worker's metrics. */
+static void count_request(struct session *s)
+{
+	struct metrics *m = &s->worker->metrics;
+
+	metrics_count_request(m, s->method, s->status);
+	counter_add(&m->bytes_up, s->up.bytes);
+	counter_add(&m->bytes_down, s->down.bytes);
+	if (!s->tunnel_open && strcmp(s->method, "CONNECT") == 0)
+		counter_inc(&m->tunnel_failures[tunnel_failure(s->end)]);
 }
 
 /* Writes the access-log line of the current request, once. */
@@ -113,10 +160,13 @@ static void log_request(struct session *s)
 		.duration_ms = now - s->start_ms,
 		.end = s->end,
 		.rule = s->rule,
+		.http_minor = s->client_minor,
 	};
 
 	if (s->status == 0)
 		return;
+	count_request(s);
+	session_note_fill(s, &e);
 	access_log_write(w->access_log, &e);
 	s->status = 0;
 }
@@ -138,10 +188,16 @@ void session_finish(struct session *s, const char *end)
 	free(s->reply);
 	s->reply = NULL;
 	log_request(s);
-	if (s->counted)
+	free(s->note);
+	s->note = NULL;
+	if (s->tunnel_open)
+		counter_inc(&w->metrics.tunnels_closed);
+	counter_inc(&w->metrics.closed);
+	if (s->counted != 0)
 		conn_limits_leave(w->conn_limits,
-				  (const struct sockaddr *)&s->peer);
-	s->counted = false;
+				  (const struct sockaddr *)&s->peer,
+				  s->counted);
+	s->counted = 0;
 	worker_session_unlinked(w, s);
 	pool_put(&w->sessions, s);
 }
@@ -167,7 +223,11 @@ int session_next_request(struct session *s, const char *data, size_t len)
 	free(s->reply);
 	s->reply = NULL;
 	s->reply_keepalive = false;
+	s->reply_len = s->reply_off = 0;
 	s->rule[0] = '\0';
+	s->decision = 0;
+	s->own_bytes = 0;
+	session_note_clear(s);
 	s->head = head;
 	s->head_cap = len > SESSION_HEAD_INITIAL_BYTES
 			      ? len
@@ -259,6 +319,7 @@ void session_send_reply(struct session *s, char *buf, size_t len, int status,
 	s->end = end;
 	s->end_ms = loop_now_ms(s->worker->loop);
 	s->state = SESSION_REPLY;
+	session_note_reply(s, buf, len);
 	watch_stop(s->client_rd);
 	watch_stop(s->timer);
 	if (watch_start_timer(s->timer, SESSION_LINGER_MS) < 0) {
@@ -279,6 +340,13 @@ void session_reply_error(struct session *s, int status, const char *end,
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	log_debug("%s %s %s: %d %s", s->method, s->target, end, status, reason);
+	/* an answer of our own that no policy or upstream step decided (and
+	 * "allowed" never ends in one): a request sluice could not read or
+	 * take, or, with 500 and 503, sluice's own trouble */
+	if (s->decision == 0 || s->decision == ACCESS_ALLOWED)
+		s->decision = status == 500 || status == 503
+				      ? ACCESS_ERROR
+				      : ACCESS_BAD_REQUEST;
 	if (buf == NULL) {
 		s->status = status;
 		session_finish(s, "no-memory");
@@ -322,6 +390,8 @@ static void dispatch(struct session *s, const struct http1_request *req)
 		       req->method_len);
 	copy_printable(s->target, sizeof(s->target), req->target,
 		       req->target_len);
+	s->client_minor = req->minor_version;
+	session_note_request(s, req);
 	watch_stop(s->client_rd);
 	watch_stop(s->timer);
 	bool connect =

@@ -21,9 +21,11 @@
 #include "net/dial.h"
 #include "net/pump.h"
 #include "net/resolve.h"
+#include "report/access_log.h"
 
 struct worker;
 struct auth_job;
+struct session_note;
 
 /* State of a chunked body's framer (forward.c). */
 struct chunk_framer {
@@ -58,7 +60,7 @@ struct session {
 	enum session_state state;
 	int client_fd;
 	int target_fd;
-	bool counted; /* entered into the connection limits */
+	unsigned counted; /* in the connection limits: LIMITS_COUNTED_* */
 	struct sockaddr_storage peer;
 	uint64_t start_ms;
 	uint64_t end_ms; /* when the outcome was decided; 0: not yet */
@@ -82,6 +84,7 @@ struct session {
 	struct pump up;	   /* client -> target */
 	struct pump down;  /* target -> client */
 	bool up_done, down_done;
+	bool tunnel_open; /* counted in the metrics' open tunnels */
 
 	/* plain-HTTP forwarding (forward.c) */
 	bool forwarding;
@@ -108,7 +111,10 @@ struct session {
 	size_t reply_len, reply_off;
 	bool reply_keepalive; /* after it, read the next request */
 	uint64_t linger_bytes;
-	char rule[96]; /* "list:line" of the blocklist rule that fired */
+	char rule[96]; /* the rule that fired: "list:line", "deny:CIDR", ... */
+	enum access_decision decision; /* 0 until one is made */
+	struct session_note *note;     /* NULL until a field is kept */
+	uint64_t own_bytes; /* response heads we sent (our replies aside) */
 	struct auth_job *auth_job; /* while SESSION_AUTH */
 	bool auth_reusable;	   /* a 407 may keep the connection */
 	bool auth_head;		   /* the request is HEAD: a 407 without body */
@@ -184,5 +190,43 @@ void upstream_connect(struct session *s, const struct authority *a,
 
 /* upstream.c: release the query, dial, pumps and target socket. */
 void session_release_target(struct session *s);
+
+/*
+ * session_log.c: what the access log says of the current request beyond
+ * its request line: what decided its outcome, and the optional fields the
+ * log's layout shows (access_log_wants()). Those are kept in a note of
+ * their own, allocated the first time one is kept on a connection and
+ * reused by its next requests, so that a layout without them costs no
+ * memory.
+ */
+#define SESSION_NOTE_BYTES 256 /* of a user name, Referer or User-Agent */
+struct session_note {
+	char user[SESSION_NOTE_BYTES]; /* "": none authenticated */
+	char referer[SESSION_NOTE_BYTES];
+	char agent[SESSION_NOTE_BYTES];
+	bool has_referer, has_agent; /* the request carried them */
+	char content_type[64];	     /* the media type alone; "": none */
+	char server[48];	     /* the target's address; "": none */
+	uint16_t server_port;
+};
+
+/* Records what decided (once more: the last word counts) and the rule
+ * that fired, if any (NULL: none), made one printable word. */
+void session_decide(struct session *s, enum access_decision d,
+		    const char *rule);
+/* Keeps Referer and User-Agent of the request, cut to fit. */
+void session_note_request(struct session *s, const struct http1_request *req);
+/* Keeps the name of a user whose credentials passed. */
+void session_note_user(struct session *s, const char *user, size_t len);
+/* Keeps the media type of a Content-Type value (parameters dropped). */
+void session_note_type(struct session *s, const char *value, size_t len);
+/* Keeps the Content-Type of our own reply head[0..len). */
+void session_note_reply(struct session *s, const char *head, size_t len);
+/* Keeps the address target_fd is connected to. */
+void session_note_server(struct session *s);
+/* A new request on the connection: forgets the last one's. */
+void session_note_clear(struct session *s);
+/* Fills the access-log fields the note holds. */
+void session_note_fill(const struct session *s, struct access_entry *e);
 
 #endif

@@ -7,19 +7,21 @@
 #include "policy/blocklist.h"
 #include "proxy/auth.h"
 #include "proxy/lists.h"
+#include "report/log.h"
 
 #include <stdio.h>
 
 #include <stdlib.h>
 
-struct snapshot *snapshot_new(struct blocklist *bl, struct auth_table *auth,
-			      uint64_t generation)
+struct snapshot *snapshot_new(struct config *cfg, struct blocklist *bl,
+			      struct auth_table *auth, uint64_t generation)
 {
 	struct snapshot *s = malloc(sizeof(*s));
 
 	if (s == NULL)
 		return NULL;
 	atomic_init(&s->refs, 1);
+	s->cfg = cfg;
 	s->blocklist = bl;
 	s->auth = auth;
 	s->generation = generation;
@@ -37,8 +39,11 @@ void snapshot_release(struct snapshot *s)
 	if (s == NULL ||
 	    atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	log_debug("config and lists of generation %llu freed",
+		  (unsigned long long)s->generation);
 	blocklist_free(s->blocklist);
 	auth_table_free(s->auth);
+	free((struct config *)s->cfg);
 	free(s);
 }
 
@@ -50,6 +55,7 @@ struct snapshot *snapshot_load(const struct config *cfg, uint64_t generation,
 	char why[LISTS_ERR_MAX];
 	struct blocklist *bl;
 	struct auth_table *auth;
+	struct config *copy;
 	struct snapshot *s;
 
 	_Static_assert(LISTS_ERR_MAX <= SNAPSHOT_ERR_MAX, "room for reasons");
@@ -62,8 +68,12 @@ struct snapshot *snapshot_load(const struct config *cfg, uint64_t generation,
 		snprintf(err, SNAPSHOT_ERR_MAX, "%s", why);
 		return NULL;
 	}
-	s = snapshot_new(bl, auth, generation);
+	copy = malloc(sizeof(*copy));
+	if (copy != NULL)
+		*copy = *cfg;
+	s = copy != NULL ? snapshot_new(copy, bl, auth, generation) : NULL;
 	if (s == NULL) {
+		free(copy);
 		blocklist_free(bl);
 		auth_table_free(auth);
 		snprintf(err, SNAPSHOT_ERR_MAX, "out of memory");

@@ -1,6 +1,6 @@
 /*
- * snapshot.h - the compiled blocklist and the users of auth-file, as the
- * workers see them: built once,
+ * snapshot.h - the config, the compiled blocklist and the users of
+ * auth-file, as the workers see them: built once,
  * immutable, shared by reference count. A reload builds a new snapshot and
  * hands each worker a reference (worker_publish); a worker drops its old
  * one between two events, so no request ever sees a set change under it,
@@ -20,23 +20,24 @@ struct auth_table;
 
 struct snapshot {
 	atomic_uint refs;
+	const struct config *cfg;    /* owned: a copy of the one loaded */
 	struct blocklist *blocklist; /* NULL: nothing is blocked */
 	struct auth_table *auth;     /* NULL: no authentication */
 	uint64_t generation;	     /* 1 for the first, then +1 a reload */
 };
 
 /*
- * Takes ownership of bl and auth (either may be NULL). One reference, the
- * caller's.
+ * Takes ownership of cfg (malloc'd), bl and auth (either may be NULL). One
+ * reference, the caller's.
  */
-struct snapshot *snapshot_new(struct blocklist *bl, struct auth_table *auth,
-			      uint64_t generation);
+struct snapshot *snapshot_new(struct config *cfg, struct blocklist *bl,
+			      struct auth_table *auth, uint64_t generation);
 
 /*
- * Reads everything a snapshot holds for cfg — the lists (lists_load) and
- * the users of auth-file (auth_load) — reporting through report. Returns
- * the snapshot (one reference), or NULL with the reason in
- * err[SNAPSHOT_ERR_MAX].
+ * Reads everything a snapshot holds for cfg — a copy of cfg itself, the
+ * lists (lists_load) and the users of auth-file (auth_load) — reporting
+ * through report. Returns the snapshot (one reference), or NULL with the
+ * reason in err[SNAPSHOT_ERR_MAX].
  */
 #define SNAPSHOT_ERR_MAX 2048
 struct snapshot *snapshot_load(const struct config *cfg, uint64_t generation,

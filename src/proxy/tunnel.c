@@ -41,11 +41,13 @@ void tunnel_begin(struct session *s, const char *target, size_t target_len)
 	    block_request(s, a.host, a.host_len, true, false, false))
 		return;
 	if (!config_port_allowed(cfg, a.port)) {
+		session_decide(s, ACCESS_PORT_DENIED, "connect-ports");
 		session_reply_error(s, 403, "port-denied",
 				    "CONNECT to port %u is not allowed",
 				    a.port);
 		return;
 	}
+	session_decide(s, ACCESS_ALLOWED, NULL);
 	upstream_connect(s, &a, tunnel_connected);
 }
 
@@ -81,6 +83,10 @@ static void tunnel_connected(struct session *s)
 
 	s->status = 200;
 	s->state = SESSION_TUNNEL;
+	s->own_bytes += sizeof(HTTP1_CONNECT_OK) - 1;
+	session_note_server(s);
+	s->tunnel_open = true;
+	counter_inc(&s->worker->metrics.tunnels_opened);
 	if (start_pumps(s) < 0) {
 		session_finish(s, "no-memory");
 		return;

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,7 +86,7 @@ static void dial(struct session *s, const struct dial_addrs *addrs)
 {
 	const struct config *cfg = s->worker->cfg;
 	struct dial_addrs ok;
-	char shown[ADDR_TEXT_MAX] = "";
+	char shown[ADDR_TEXT_MAX] = "", rule[sizeof(s->rule)] = "";
 
 	ok.n = 0;
 	for (size_t i = 0; i < addrs->n; i++) {
@@ -93,8 +94,14 @@ static void dial(struct session *s, const struct dial_addrs *addrs)
 			(const struct sockaddr *)&addrs->addr[i];
 		if (!access_dest_allowed(&cfg->dests, sa) ||
 		    is_own_address(s->worker, &addrs->addr[i])) {
-			if (shown[0] == '\0')
+			if (shown[0] == '\0') {
 				addr_format_host(sa, shown, sizeof(shown));
+				/* the rule that refused it, for the log */
+				if (access_dest_check(&cfg->dests, sa, rule,
+						      sizeof(rule)))
+					snprintf(rule, sizeof(rule),
+						 "own-listener");
+			}
 			continue;
 		}
 		ok.addr[ok.n] = addrs->addr[i];
@@ -102,6 +109,7 @@ static void dial(struct session *s, const struct dial_addrs *addrs)
 		ok.n++;
 	}
 	if (ok.n == 0) {
+		session_decide(s, ACCESS_DEST_DENIED, rule);
 		session_reply_error(s, 403, "dest-denied",
 				    "connecting to %s (%s) is not allowed",
 				    s->host, shown);
@@ -180,6 +188,8 @@ static void on_resolved(void *arg, enum resolve_status status,
 	struct session *s = arg;
 
 	s->query = NULL;
+	if (status != RESOLVE_OK)
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 	switch (status) {
 	case RESOLVE_OK:
 		dial(s, addrs);
@@ -206,6 +216,10 @@ static void on_dialled(void *arg, int fd, int err)
 	free(s->dial); /* dial.c is done with it */
 	s->dial = NULL;
 	if (fd < 0) {
+		/* the rule: why, as the errno's name (ECONNREFUSED, ...) */
+		session_decide(s, ACCESS_UPSTREAM_ERROR,
+			       err == -ETIMEDOUT ? NULL
+						 : strerrorname_np(-err));
 		if (err == -ETIMEDOUT)
 			session_reply_error(
 				s, 504, "connect-timeout",

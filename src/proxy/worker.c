@@ -15,12 +15,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void on_acceptable(void *arg);
 static void on_backoff(void *arg);
 static void on_ctl(void *arg);
 static void on_grace(void *arg);
+static void note_addrs(struct worker *w);
 
 struct worker *worker_new(unsigned id, const struct config *cfg,
 			  struct access_log *access_log, struct snapshot *snap,
@@ -36,6 +38,8 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 	w->access_log = access_log;
 	w->snapshot = snapshot_pin(snap);
 	atomic_init(&w->next_snapshot, NULL);
+	pthread_mutex_init(&w->next_lock, NULL);
+	pthread_cond_init(&w->next_taken, NULL);
 	w->ctl_fd[0] = w->ctl_fd[1] = -1;
 	w->limits.max_line_bytes = cfg->max_request_line;
 	w->limits.max_head_bytes = cfg->max_head_bytes;
@@ -80,13 +84,10 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 			goto fail;
 		w->listen_fd[i] = listen_fds[i];
 		w->n_listen++;
-		socklen_t len;
-		if (listener_local_addr(listen_fds[i], &w->addrs[w->n_addrs],
-					&len) == 0)
-			w->n_addrs++;
 		if (watch_start(w->accepting[i]) < 0)
 			goto fail;
 	}
+	note_addrs(w);
 	return w;
 fail:
 	/* the caller still owns and closes the listening sockets */
@@ -128,22 +129,141 @@ void worker_command(struct worker *w, char cmd)
 	(void)!write(w->ctl_fd[1], &cmd, 1);
 }
 
-void worker_publish(struct worker *w, struct snapshot *snap)
+static bool has_fd(const int *fds, size_t n, int fd)
 {
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] == fd)
+			return true;
+	return false;
+}
+
+void worker_publish(struct worker *w, struct snapshot *snap,
+		    const struct worker_listeners *listeners)
+{
+	if (listeners != NULL) {
+		pthread_mutex_lock(&w->next_lock);
+		/* the set before must be taken first: it is what this one
+		 * was computed against */
+		while (w->has_next_listen && atomic_load(&w->running)) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100 * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&w->next_taken, &w->next_lock,
+					       &until);
+		}
+		if (w->has_next_listen) { /* the worker has stopped */
+			for (size_t i = 0; i < listeners->n; i++)
+				if (listeners->fresh[i])
+					close(listeners->fd[i]);
+		} else {
+			w->next_listen = *listeners;
+			w->has_next_listen = true;
+		}
+		pthread_mutex_unlock(&w->next_lock);
+	}
 	/* one not taken yet is replaced: only the newest matters */
 	snapshot_release(
 		atomic_exchange(&w->next_snapshot, snapshot_pin(snap)));
 	worker_command(w, WORKER_CMD_SNAPSHOT);
 }
 
+/* The addresses the worker's sockets are bound to, for loop detection. */
+static void note_addrs(struct worker *w)
+{
+	w->n_addrs = 0;
+	for (size_t i = 0; i < w->n_listen; i++) {
+		socklen_t len;
+		if (listener_local_addr(w->listen_fd[i], &w->addrs[w->n_addrs],
+					&len) == 0)
+			w->n_addrs++;
+	}
+}
+
+/* Moves to a new set of listening sockets (see worker_publish). */
+static void take_listeners(struct worker *w, const struct worker_listeners *ls)
+{
+	struct watch *keep[CONFIG_MAX_LISTEN] = {NULL};
+	int keep_fd[CONFIG_MAX_LISTEN];
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->n_listen; i++) {
+		if (has_fd(ls->fd, ls->n, w->listen_fd[i]))
+			continue;
+		watch_free(w->accepting[i]); /* a listener the reload removed */
+		w->accepting[i] = NULL;
+		close(w->listen_fd[i]);
+		w->listen_fd[i] = -1;
+	}
+	for (size_t k = 0; k < ls->n; k++) {
+		struct watch *a = NULL;
+		for (size_t i = 0; i < w->n_listen; i++)
+			if (w->listen_fd[i] == ls->fd[k])
+				a = w->accepting[i];
+		if (a == NULL && ls->fresh[k] && !w->draining) {
+			a = watch_new_read(w->loop, ls->fd[k], on_acceptable,
+					   w);
+			if (a == NULL ||
+			    (w->backoff_ms == 0 && watch_start(a) < 0)) {
+				log_error("worker %u: cannot watch a new "
+					  "listening socket: out of memory",
+					  w->id);
+				watch_free(a);
+				a = NULL;
+			}
+		}
+		if (a == NULL) {
+			/* a fresh one we cannot use; one we had is already
+			 * closed (draining closes them all) */
+			if (ls->fresh[k])
+				close(ls->fd[k]);
+			continue;
+		}
+		keep[n] = a;
+		keep_fd[n] = ls->fd[k];
+		n++;
+	}
+	memcpy(w->accepting, keep, sizeof(keep));
+	memcpy(w->listen_fd, keep_fd, n * sizeof(int));
+	w->n_listen = n;
+	note_addrs(w);
+}
+
 static void take_snapshot(struct worker *w)
 {
 	struct snapshot *snap = atomic_exchange(&w->next_snapshot, NULL);
+	struct worker_listeners ls;
+	bool new_listeners;
 
+	pthread_mutex_lock(&w->next_lock);
+	new_listeners = w->has_next_listen;
+	ls = w->next_listen;
+	w->has_next_listen = false;
+	pthread_cond_signal(&w->next_taken);
+	pthread_mutex_unlock(&w->next_lock);
+	if (new_listeners)
+		take_listeners(w, &ls);
 	if (snap == NULL)
 		return;
 	snapshot_release(w->snapshot);
 	w->snapshot = snap;
+	w->cfg = snap->cfg;
+	w->limits.max_line_bytes = w->cfg->max_request_line;
+	w->limits.max_head_bytes = w->cfg->max_head_bytes;
+	w->limits.max_fields = w->cfg->max_header_fields;
+	if (w->cfg->max_head_bytes + 1024 > w->scratch_cap) {
+		char *bigger =
+			realloc(w->scratch, w->cfg->max_head_bytes + 1024);
+		if (bigger != NULL) {
+			w->scratch = bigger;
+			w->scratch_cap = w->cfg->max_head_bytes + 1024;
+		} else { /* keep the old bound: the scratch must hold a head */
+			w->limits.max_head_bytes = w->scratch_cap - 1024;
+		}
+	}
 }
 
 static void close_listeners(struct worker *w)
@@ -201,6 +321,12 @@ void worker_join_free(struct worker *w)
 	auth_worker_free(w->auth);
 	snapshot_release(w->snapshot);
 	snapshot_release(atomic_exchange(&w->next_snapshot, NULL));
+	if (w->has_next_listen) /* handed over after the loop ended */
+		for (size_t i = 0; i < w->next_listen.n; i++)
+			if (w->next_listen.fresh[i])
+				close(w->next_listen.fd[i]);
+	pthread_cond_destroy(&w->next_taken);
+	pthread_mutex_destroy(&w->next_lock);
 	loop_free(w->loop);
 	if (w->ctl_fd[0] >= 0) {
 		close(w->ctl_fd[0]);

@@ -19,6 +19,7 @@
 #include "http/http1_request.h"
 #include "net/resolve.h"
 #include "proxy/origin_pool.h"
+#include "report/metrics.h"
 
 struct session;
 struct access_log;
@@ -41,6 +42,13 @@ struct auth_worker;
 #define WORKER_BACKOFF_MIN_MS 50
 #define WORKER_BACKOFF_MAX_MS 1000
 
+/* The listening sockets a reload hands a worker: the whole new set. */
+struct worker_listeners {
+	int fd[CONFIG_MAX_LISTEN];
+	bool fresh[CONFIG_MAX_LISTEN]; /* opened by this reload: now ours */
+	size_t n;
+};
+
 struct worker {
 	unsigned id;
 	pthread_t thread;
@@ -49,6 +57,10 @@ struct worker {
 	struct access_log *access_log;
 	struct snapshot *snapshot; /* the lists in use; one reference */
 	_Atomic(struct snapshot *) next_snapshot; /* handed over, not taken */
+	pthread_mutex_t next_lock;		  /* guards next_listen */
+	pthread_cond_t next_taken;
+	struct worker_listeners next_listen;
+	bool has_next_listen;
 	struct loop *loop;
 	struct resolver *resolver;
 	struct pipe_pool pipes;
@@ -76,6 +88,8 @@ struct worker {
 	struct session *live; /* every open session, for drain and stop */
 	size_t n_live;
 
+	struct metrics metrics; /* added to by this worker alone */
+
 	atomic_bool running;
 	void (*on_stopped)(void *arg); /* from the worker's thread, at exit */
 	void *on_stopped_arg;
@@ -92,9 +106,14 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 
 /*
  * From any thread: gives the worker a reference to snap; it moves to it
- * between two events and drops its old one.
+ * between two events and drops its old one. listeners, unless NULL, is the
+ * worker's new set of listening sockets: it keeps those it has, closes
+ * those not in the set and starts accepting on the fresh ones (it owns
+ * them from now on). A set waits until the worker has taken the one
+ * before.
  */
-void worker_publish(struct worker *w, struct snapshot *snap);
+void worker_publish(struct worker *w, struct snapshot *snap,
+		    const struct worker_listeners *listeners);
 
 /* Runs the worker's loop on a new thread. Returns 0 or -errno. */
 int worker_start(struct worker *w);

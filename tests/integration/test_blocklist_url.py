@@ -665,7 +665,7 @@ def test_sighup_reloads_cached_copy_without_fetching(start, list_server, raw_htt
     os.replace(tmp, cp)
     p.send_signal(signal.SIGHUP)
     wait_log(p, "reload done", 2)
-    assert count_log(p, "SIGHUP: reloading the lists") == 1, p.stderr()
+    assert count_log(p, "SIGHUP: reloading the config") == 1, p.stderr()
     wait_for(lambda: status_of(p, other) == 403 and status_of(p, ads) == 200,
              IO_TIMEOUT, what="other.test blocked and ads.test allowed")
     assert f"blocklist {url}: 1 loaded, 0 duplicates, 0 local, 0 skipped (2 lines)" \

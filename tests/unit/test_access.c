@@ -442,6 +442,84 @@ static void a_denial_of_one_family_leaves_the_other_open(void **state)
 	check_open(cases, N(cases));
 }
 
+struct named {
+	bool dest; /* access_dest_check, else access_client_check */
+	const char *addr;
+	bool allowed;
+	const char *rule;
+};
+
+/* The access log names the rule that decided, whichever way it went. */
+static void names_the_rule_that_decided(void **state)
+{
+	static const char *const rules[] = {
+		"deny 10.66.0.0/16",
+		"allow 10.0.0.0/8",
+		"deny all",
+	};
+	static const char *const dest_rules[] = {
+		"allow 169.254.10.0/24",
+		"deny 192.0.2.0/24",
+	};
+	static const struct named cases[] = {
+		{false, "10.66.1.2", false, "deny:10.66.0.0/16"},
+		{false, "10.1.2.3", true, "allow:10.0.0.0/8"},
+		{false, "192.0.2.1", false, "deny:all"},
+		{true, "169.254.10.1", true, "allow-dest:169.254.10.0/24"},
+		{true, "192.0.2.9", false, "deny-dest:192.0.2.0/24"},
+		{true, "169.254.169.254", false, "builtin:169.254.0.0/16"},
+		{true, "::", false, "builtin:::/128"},
+		{true, "198.51.100.1", true, "default"},
+	};
+	struct cidr_rules *acl = malloc(sizeof(*acl));
+	struct cidr_rules *dests = malloc(sizeof(*dests));
+	struct cidr_rules *none = calloc(1, sizeof(*none));
+	struct cidr_rules *allow_one = malloc(sizeof(*allow_one));
+	static const char *const one[] = {"allow 192.168.0.0/16"};
+	struct sockaddr_storage ss;
+	char rule[96];
+
+	(void)state;
+	assert_non_null(acl);
+	assert_non_null(dests);
+	assert_non_null(none);
+	assert_non_null(allow_one);
+	build_rules(acl, rules, N(rules));
+	build_rules(dests, dest_rules, N(dest_rules));
+	build_rules(allow_one, one, N(one));
+	for (size_t i = 0; i < N(cases); i++) {
+		const struct named *c = &cases[i];
+		bool ok;
+		ss = sa_of(c->addr);
+		memset(rule, 'x', sizeof(rule));
+		ok = c->dest ? access_dest_check(dests, (struct sockaddr *)&ss,
+						 rule, sizeof(rule))
+			     : access_client_check(acl, (struct sockaddr *)&ss,
+						   rule, sizeof(rule));
+		if (ok != c->allowed || strcmp(rule, c->rule) != 0)
+			fail_msg("%s: %s \"%s\", expected %s \"%s\"", c->addr,
+				 ok ? "allowed" : "refused", rule,
+				 c->allowed ? "allowed" : "refused", c->rule);
+	}
+	/* no client rules: the defaults; rules and none matching */
+	ss = sa_of("203.0.113.5");
+	assert_false(access_client_check(none, (struct sockaddr *)&ss, rule,
+					 sizeof(rule)));
+	assert_string_equal(rule, "default");
+	assert_false(access_client_check(allow_one, (struct sockaddr *)&ss,
+					 rule, sizeof(rule)));
+	assert_string_equal(rule, "no-match");
+	/* a small buffer is cut, and NULL asks for no name */
+	ss = sa_of("10.66.1.2");
+	assert_false(access_client_check(acl, (struct sockaddr *)&ss, rule, 8));
+	assert_string_equal(rule, "deny:10");
+	assert_false(access_client_check(acl, (struct sockaddr *)&ss, NULL, 0));
+	free(acl);
+	free(dests);
+	free(none);
+	free(allow_one);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +531,7 @@ int main(void)
 		cmocka_unit_test(dest_rules_decide_before_the_built_in_denials),
 		cmocka_unit_test(sees_an_open_proxy_written_as_a_block),
 		cmocka_unit_test(a_denial_of_one_family_leaves_the_other_open),
+		cmocka_unit_test(names_the_rule_that_decided),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -701,6 +701,54 @@ static void refuses_bad_list_lines(void **state)
 	}
 }
 
+/*
+ * access-log-format takes one of four layouts; error-log stderr, syslog or
+ * a path, never off (a failing proxy must be able to say why).
+ */
+static void reads_log_formats_and_destinations(void **state)
+{
+	static const char text[] = "access-log-format json\n"
+				   "error-log /var/log/sluice/error.log\n";
+	static const char *const bad[] = {
+		"access-log-format apache\n", "access-log-format JSON\n",
+		"access-log-format\n",	      "error-log off\n",
+		"error-log none\n",	      "error-log\n",
+	};
+	struct config *cfg = new_config();
+	char err[CONFIG_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(cfg->access_log_format, ACCESS_LOG_SLUICE);
+	assert_string_equal(cfg->error_log, "stderr");
+	assert_int_equal(parse_text(cfg, S(text), err), 0);
+	assert_int_equal(cfg->access_log_format, ACCESS_LOG_JSON);
+	assert_string_equal(cfg->error_log, "/var/log/sluice/error.log");
+	assert_int_equal(config_set(cfg, "access-log-format", "squid",
+				    CONFIG_SOURCE_FLAG, err),
+			 0);
+	assert_int_equal(cfg->access_log_format, ACCESS_LOG_SQUID);
+	assert_int_equal(config_set(cfg, "access-log-format", "combined",
+				    CONFIG_SOURCE_FLAG, err),
+			 0);
+	assert_int_equal(cfg->access_log_format, ACCESS_LOG_COMBINED);
+	assert_int_equal(
+		config_set(cfg, "error-log", "syslog", CONFIG_SOURCE_FLAG, err),
+		0);
+	assert_string_equal(cfg->error_log, "syslog");
+	assert_int_equal(config_set(cfg, "error-log", "/tmp/a\tb",
+				    CONFIG_SOURCE_FLAG, err),
+			 -1);
+	free(cfg);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		cfg = new_config();
+		assert_int_equal(parse_text(cfg, bad[i], strlen(bad[i]), err),
+				 -1);
+		assert_non_null(strstr(err, "test.conf:1: "));
+		free(cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +767,7 @@ int main(void)
 		cmocka_unit_test(keeps_messages_within_the_buffer),
 		cmocka_unit_test(reads_blocklists_in_order_with_their_origin),
 		cmocka_unit_test(refuses_bad_list_lines),
+		cmocka_unit_test(reads_log_formats_and_destinations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
