@@ -18,6 +18,7 @@
 #include "net/listener.h"
 #include "net/hosts.h"
 #include "net/loop.h"
+#include "policy/access.h"
 #include "policy/blocklist.h"
 #include "proxy/auth.h"
 #include "proxy/limits.h"
@@ -460,6 +461,11 @@ static int open_admin(const struct config *cfg)
 		addr_format((const struct sockaddr *)&bound, text,
 			    sizeof(text));
 	log_info("admin endpoint at http://%s/ (metrics at /metrics)", text);
+	if (!access_is_local((const struct sockaddr *)&cfg->admin.addr))
+		log_warn("admin %s can be reached from other networks, and "
+			 "it asks no password: keep it on loopback or a "
+			 "private network",
+			 text);
 	return fd;
 }
 

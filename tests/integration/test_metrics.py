@@ -407,3 +407,10 @@ def test_label_values_are_escaped(proxy_factory, tmp_path):
     assert ex.get("sluice_blocked_total", list=str(odd)) == 1
     page = http_get(p.admin_url)[2].decode()
     assert "we&quot;ird\\list.txt" in page
+
+
+def test_admin_on_every_address_is_warned_about(proxy_factory):
+    p = proxy_factory(admin="*:0")
+    assert "can be reached from other networks, and it asks no password" in p.stderr()
+    q = proxy_factory()  # loopback: no warning
+    assert "asks no password" not in q.stderr()
