@@ -53,6 +53,7 @@
 struct listen_table {
 	size_t n;
 	struct config_addr want[CONFIG_MAX_LISTEN];  /* as configured */
+	struct config_addr bound[CONFIG_MAX_LISTEN]; /* port 0 resolved */
 	char text[CONFIG_MAX_LISTEN][ADDR_TEXT_MAX]; /* as bound */
 	int fd[CONFIG_MAX_LISTEN][CONFIG_MAX_WORKERS];
 };
@@ -98,17 +99,38 @@ static void set_port(struct sockaddr_storage *ss,
 
 static bool same_addr(const struct config_addr *a, const struct config_addr *b)
 {
-	return a->addr_len == b->addr_len &&
-	       memcmp(&a->addr, &b->addr, a->addr_len) == 0;
+	const struct sockaddr_storage *x = &a->addr, *y = &b->addr;
+
+	if (x->ss_family != y->ss_family)
+		return false;
+	if (x->ss_family == AF_INET) {
+		const struct sockaddr_in *p = (const void *)x,
+					 *q = (const void *)y;
+		return p->sin_port == q->sin_port &&
+		       p->sin_addr.s_addr == q->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *p = (const void *)x, *q = (const void *)y;
+	return p->sin6_port == q->sin6_port &&
+	       memcmp(&p->sin6_addr, &q->sin6_addr, sizeof(p->sin6_addr)) ==
+		       0 &&
+	       p->sin6_scope_id == q->sin6_scope_id;
+}
+
+/* Is want served by entry j of t: as configured, or as bound (a listener
+ * started on port 0 and written out later with the port it got)? */
+static bool listens_on(const struct listen_table *t, size_t j,
+		       const struct config_addr *want)
+{
+	return same_addr(&t->want[j], want) || same_addr(&t->bound[j], want);
 }
 
 /*
  * Opens one socket per worker on a: fds[0..n). Port 0 is resolved by the
- * first bind and reused for the rest; text gets the bound address.
- * Returns 0 or -errno (nothing left open).
+ * first bind and reused for the rest; text and bound get the address as
+ * bound. Returns 0 or -errno (nothing left open).
  */
 static int open_address(const struct config_addr *a, unsigned n, int *fds,
-			char *text)
+			char *text, struct config_addr *bound)
 {
 	struct sockaddr_storage ss = a->addr;
 
@@ -121,13 +143,15 @@ static int open_address(const struct config_addr *a, unsigned n, int *fds,
 		}
 		fds[w] = fd;
 		if (w == 0) {
-			struct sockaddr_storage bound;
-			socklen_t blen;
-			if (listener_local_addr(fd, &bound, &blen) == 0)
-				set_port(&ss, &bound);
+			struct sockaddr_storage got;
+			socklen_t glen;
+			if (listener_local_addr(fd, &got, &glen) == 0)
+				set_port(&ss, &got);
 		}
 	}
 	addr_format((struct sockaddr *)&ss, text, ADDR_TEXT_MAX);
+	bound->addr = ss;
+	bound->addr_len = a->addr_len;
 	return 0;
 }
 
@@ -154,12 +178,12 @@ static int plan_listeners(const struct config *cfg, unsigned n_workers,
 		size_t j = 0;
 		bool fresh;
 
-		while (j < old->n && !same_addr(&old->want[j], want))
+		while (j < old->n && !listens_on(old, j, want))
 			j++;
 		fresh = j == old->n;
 		if (fresh) {
 			int rc = open_address(want, n_workers, next->fd[k],
-					      next->text[k]);
+					      next->text[k], &next->bound[k]);
 			addr_format((const struct sockaddr *)&want->addr, text,
 				    sizeof(text));
 			if (rc < 0 && cfg->listen_default &&
@@ -177,6 +201,7 @@ static int plan_listeners(const struct config *cfg, unsigned n_workers,
 		} else {
 			memcpy(next->fd[k], old->fd[j], sizeof(next->fd[k]));
 			memcpy(next->text[k], old->text[j], ADDR_TEXT_MAX);
+			next->bound[k] = old->bound[j];
 		}
 		next->want[k] = *want;
 		next->n++;
@@ -205,7 +230,7 @@ static void log_listeners(const struct listen_table *old,
 {
 	for (size_t k = 0; k < next->n; k++) {
 		size_t j = 0;
-		while (j < old->n && !same_addr(&old->want[j], &next->want[k]))
+		while (j < old->n && !listens_on(old, j, &next->want[k]))
 			j++;
 		if (j == old->n)
 			log_info("listening on %s (%u workers)", next->text[k],
@@ -213,7 +238,7 @@ static void log_listeners(const struct listen_table *old,
 	}
 	for (size_t j = 0; j < old->n; j++) {
 		size_t k = 0;
-		while (k < next->n && !same_addr(&old->want[j], &next->want[k]))
+		while (k < next->n && !listens_on(old, j, &next->want[k]))
 			k++;
 		if (k == next->n)
 			log_info("closed the listener on %s", old->text[j]);

@@ -288,3 +288,16 @@ def test_reload_frees_the_lists_it_replaces(proxy_factory, tmp_path):
         wait_for(lambda: f"generation {gen} freed" in p.stderr(), IO_TIMEOUT,
                  what=f"generation {gen} freed")
     assert "generation 4 freed" not in p.stderr()  # the one in use
+
+
+def test_listener_named_by_its_bound_port_is_kept(proxy_factory):
+    """Started on port 0, then reloaded with the port it got written out:
+    the same listening sockets stay (closing them would reset the
+    connections waiting in their accept queues)."""
+    p = proxy_factory()
+    port = p.addr[1]
+    rewrite(p, listen=f"127.0.0.1:{port}")
+    reload_ok(p)
+    err = p.stderr()
+    assert "closed the listener" not in err
+    assert err.count(f"listening on 127.0.0.1:{port}") == 1
