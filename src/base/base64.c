@@ -3,6 +3,8 @@
  */
 #include "base/base64.h"
 
+#include <stdint.h>
+
 static int value_of(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -52,5 +54,29 @@ long base64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 		if (pad < 1)
 			out[n++] = (unsigned char)bits;
 	}
+	return (long)n;
+}
+
+long base64_encode(const unsigned char *in, size_t len, char *out, size_t cap)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = 0;
+
+	if (len > (SIZE_MAX - 1) / 4 * 3 - 2 || BASE64_ENCODED_LEN(len) >= cap)
+		return -1;
+	for (size_t i = 0; i < len; i += 3) {
+		size_t left = len - i;
+		unsigned bits = (unsigned)in[i] << 16;
+		if (left > 1)
+			bits |= (unsigned)in[i + 1] << 8;
+		if (left > 2)
+			bits |= in[i + 2];
+		out[n++] = alphabet[bits >> 18 & 63];
+		out[n++] = alphabet[bits >> 12 & 63];
+		out[n++] = left > 1 ? alphabet[bits >> 6 & 63] : '=';
+		out[n++] = left > 2 ? alphabet[bits & 63] : '=';
+	}
+	out[n] = '\0';
 	return (long)n;
 }

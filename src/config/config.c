@@ -161,6 +161,18 @@ static const struct directive directives[] = {
 	  "where lists given by URL are kept, so a restart needs no network",
 	  false},
 	 setter_path, FIELD(blocklist_cache), 0, 0},
+	{{"upstream-proxy", "http://[USER:PASS@]HOST:PORT|none", "none",
+	  "send CONNECT and plain HTTP through this parent proxy (credentials "
+	  "go as Basic Proxy-Authorization); none: connect directly", false},
+	 setter_upstream, FIELD(upstream), 0, 0},
+	{{"upstream-proxy-for", "DOMAIN ...", "none",
+	  "with upstream-proxy: only these domains (and their subdomains) go "
+	  "through the parent; the others go direct", true},
+	 setter_names, FIELD(upstream_for), 0, 0},
+	{{"direct-for", "DOMAIN ...", "none",
+	  "with upstream-proxy: these domains (and their subdomains) go "
+	  "direct; the most specific name wins, direct on a tie", true},
+	 setter_names, FIELD(direct_for), 0, 0},
 };
 /* clang-format on */
 

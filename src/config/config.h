@@ -24,6 +24,11 @@
 #define CONFIG_ERR_MAX	   512
 #define CONFIG_MAX_LISTS   64
 #define CONFIG_WHERE_MAX   256
+/* upstream-proxy: "host:port" as written, and "Basic <credentials>". */
+#define CONFIG_UPSTREAM_MAX	 (253 + 8)
+#define CONFIG_UPSTREAM_AUTH_MAX 1024
+/* upstream-proxy-for, direct-for: bytes of names, one a line, per list. */
+#define CONFIG_ROUTE_BYTES 8192
 /* Most header fields a head may have: what the head writer can track. */
 #define CONFIG_MAX_HEADER_FIELDS 256
 
@@ -55,6 +60,16 @@ struct config_list {
 	char where[CONFIG_WHERE_MAX]; /* "file:line" or "--blocklist" */
 	bool allow;		      /* an allowlist */
 	bool exact; /* hosts and plain names: not subdomains */
+};
+
+/*
+ * The names of upstream-proxy-for or direct-for: one a line, in the
+ * plain-domain syntax of a list, so the snapshot compiles them with the
+ * blocklist's builder (a name and its subdomains).
+ */
+struct config_names {
+	char text[CONFIG_ROUTE_BYTES];
+	size_t len;
 };
 
 struct config_addr {
@@ -114,6 +129,11 @@ struct config {
 	char auth_realm[128];
 	uint64_t blocklist_refresh_ms;
 	char blocklist_cache[CONFIG_PATH_MAX]; /* directory for URL lists */
+	/* the parent proxy (upstream-proxy); "": none, connect directly */
+	char upstream[CONFIG_UPSTREAM_MAX]; /* "host:port", "[v6]:port" */
+	char upstream_auth[CONFIG_UPSTREAM_AUTH_MAX]; /* "": no credentials */
+	struct config_names upstream_for; /* "": every name goes to it */
+	struct config_names direct_for;
 
 	/* where the directive being applied was written, for list errors */
 	char where[CONFIG_WHERE_MAX];

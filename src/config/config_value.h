@@ -66,6 +66,11 @@ int setter_auth_file(struct config *, const struct directive_info *,
 		     const char *, bool, char *);
 int setter_realm(struct config *, const struct directive_info *, const char *,
 		 bool, char *);
+/* config_upstream.c */
+int setter_upstream(struct config *, const struct directive_info *,
+		    const char *, bool, char *);
+int setter_names(struct config *, const struct directive_info *, const char *,
+		 bool, char *);
 
 #define FIELD_PTR(cfg, d, type)                                                \
 	((type *)(void *)((char *)(cfg) +                                      \

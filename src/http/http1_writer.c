@@ -260,9 +260,15 @@ size_t http1_write_request_head(char *out, size_t cap,
 	mark_hop_by_hop(h, n, drop);
 	put(&o, req->method, req->method_len);
 	put(&o, " ", 1);
+	if (r->absolute) /* to a proxy: "http://a" stays without its "/" */
+		put_str(&o, "http://");
+	if (r->absolute)
+		put(&o, r->uri->authority_text, r->uri->authority_len);
 	if (req->method_len == 7 && memcmp(req->method, "OPTIONS", 7) == 0 &&
 	    r->uri->path_empty && r->uri->query_len == 0) {
-		put(&o, "*", 1); /* RFC 9112 §3.2.4: OPTIONS for the server */
+		/* RFC 9112 §3.2.4: OPTIONS for the server */
+		if (!r->absolute)
+			put(&o, "*", 1);
 	} else {
 		put(&o, r->uri->path, r->uri->path_len);
 		put(&o, r->uri->query, r->uri->query_len);
@@ -290,6 +296,9 @@ size_t http1_write_request_head(char *out, size_t cap,
 	if (r->forwarded_for != NULL)
 		put_combined(&o, h, n, drop, "X-Forwarded-For",
 			     r->forwarded_for);
+	if (r->proxy_authorization != NULL)
+		put_line(&o, "Proxy-Authorization", 19, r->proxy_authorization,
+			 strlen(r->proxy_authorization));
 
 	if (r->info->websocket) {
 		put_str(&o, r->close ? "Connection: upgrade, close\r\n"

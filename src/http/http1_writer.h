@@ -29,11 +29,17 @@ struct http1_request_out {
 	const char *via;       /* our Via entry, e.g. "1.1 sluice", or NULL */
 	const char *forwarded_for; /* client IP for X-Forwarded-For, or NULL */
 	bool close;		   /* ask the origin to close after this */
+	/* for a parent proxy: the target in absolute form, and our own
+	 * Proxy-Authorization value (or NULL) */
+	bool absolute;
+	const char *proxy_authorization;
 };
 
 /*
  * Writes "METHOD path+query HTTP/1.1" (the method as received, the URI's
- * path then its query), then "Host: " and the URI's authority as written
+ * path then its query; with absolute, "http://" and the authority as
+ * written before them, RFC 9112 §3.2.2), then "Host: " and the URI's
+ * authority as written
  * (RFC 9112 §3.2.2: replaces any Host the client sent), then every client
  * field in order except hop-by-hop ones (http1_is_hop_by_hop), Host,
  * Content-Length, Transfer-Encoding, and Expect unless
@@ -43,7 +49,9 @@ struct http1_request_out {
  * values>, <via>" line replacing the received Via fields (unless via is
  * NULL: they are copied as they were); then likewise "X-Forwarded-For:
  * <received>, <forwarded_for>" when forwarded_for is not NULL; then
- * "Connection: close" when close; for a WebSocket handshake
+ * "Proxy-Authorization: <proxy_authorization>" when it is not NULL (the
+ * client's own, hop-by-hop, never passes); then "Connection: close" when
+ * close; for a WebSocket handshake
  * (info->websocket) "Connection: upgrade" (or "upgrade, close") and
  * "Upgrade: websocket" instead; then CRLF.
  */

@@ -10,8 +10,10 @@
  * the response head is in. Bodies move through the pumps: Content-Length
  * bodies spliced, chunked bodies copied through a validating framer.
  *
- * Each origin connection carries one request ("Connection: close"); the
- * client side is kept alive. Pooling origin connections is the next step.
+ * Origin connections are pooled (origin_pool.c); the client side is kept
+ * alive. Through a parent proxy (parent.c) the parent is the target: the
+ * request goes in absolute form with our Proxy-Authorization, and the
+ * connection is pooled under the parent's key.
  */
 #include "proxy/session.h"
 
@@ -190,6 +192,9 @@ void forward_begin(struct session *s, const struct http1_request *req)
 				  client_ip, sizeof(client_ip));
 	}
 
+	/* through a parent proxy: absolute form, with our credentials */
+	bool parent =
+		cfg->upstream[0] != '\0' && parent_chosen(s, &uri.authority);
 	struct http1_request_out out = {
 		.req = req,
 		.info = &info,
@@ -197,8 +202,14 @@ void forward_begin(struct session *s, const struct http1_request *req)
 		.via = VIA_ENTRY,
 		.forwarded_for = client_ip[0] != '\0' ? client_ip : NULL,
 		.close = false,
+		.absolute = parent,
+		.proxy_authorization = parent && cfg->upstream_auth[0] != '\0'
+					       ? cfg->upstream_auth
+					       : NULL,
 	};
 	size_t cap = s->head_used + 1024;
+	if (parent) /* "http://" and the authority, our credentials */
+		cap += uri.authority_len + strlen(cfg->upstream_auth) + 64;
 	s->req_out = malloc(cap);
 	if (s->req_out == NULL) {
 		session_reply_error(s, 500, "no-memory", "out of memory");
@@ -218,14 +229,20 @@ void forward_begin(struct session *s, const struct http1_request *req)
 	s->client_close = info.conn.close;
 	s->websocket = info.websocket;
 
-	/* the origin, kept so that a stale pooled connection can be retried */
-	memcpy(s->host, uri.authority.host, uri.authority.host_len);
-	s->host[uri.authority.host_len] = '\0';
-	s->port = uri.authority.port;
-	s->origin = uri.authority;
-	s->origin.host = s->host;
+	/* the origin (or parent), kept so that a stale pooled connection
+	 * can be retried */
+	if (parent) {
+		if (parent_target(s, &s->origin) < 0)
+			return;
+	} else {
+		memcpy(s->host, uri.authority.host, uri.authority.host_len);
+		s->host[uri.authority.host_len] = '\0';
+		s->port = uri.authority.port;
+		s->origin = uri.authority;
+		s->origin.host = s->host;
+	}
 	char key[ORIGIN_KEY_MAX];
-	origin_pool_key(key, s->host, uri.authority.host_len, s->port);
+	origin_pool_key(key, parent, s->host, s->origin.host_len, s->port);
 	s->target_fd =
 		origin_pool_take(&s->worker->origins, key, &s->target_rd);
 	if (s->target_fd >= 0) {
@@ -459,6 +476,17 @@ static void parse_response(struct session *s)
 				    http1_err_text(err.code));
 		return;
 	}
+	/* a parent's 407 is for us, not the client (RFC 9110 §11.7.1) */
+	if (s->via_parent && res.status == 407) {
+		char who[AUTHORITY_MAX_NAME + 32];
+		parent_name(s, who, sizeof(who));
+		log_info("%s %s: %s refused our credentials (407)", s->method,
+			 s->target, who);
+		session_decide(s, ACCESS_UPSTREAM_ERROR, "parent-407");
+		session_reply_error(s, 502, "parent-refused",
+				    "%s refused our credentials (407)", who);
+		return;
+	}
 	if (res.status == 101 && (!s->websocket || !s->up_done)) {
 		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "bad-response",
@@ -562,7 +590,8 @@ static void request_done(struct session *s)
 		/* a whole exchange, nothing extra: the next request may use it
 		 */
 		char key[ORIGIN_KEY_MAX];
-		origin_pool_key(key, s->host, strlen(s->host), s->port);
+		origin_pool_key(key, s->via_parent, s->host, strlen(s->host),
+				s->port);
 		origin_pool_put(&s->worker->origins, key, s->target_fd,
 				s->target_rd);
 		s->target_fd = -1;

@@ -94,19 +94,21 @@ void origin_pool_deinit(struct origin_pool *p)
 	p->conns = NULL;
 }
 
-void origin_pool_key(char key[ORIGIN_KEY_MAX], const char *host,
+void origin_pool_key(char key[ORIGIN_KEY_MAX], bool parent, const char *host,
 		     size_t host_len, uint16_t port)
 {
 	size_t n =
-		host_len < ORIGIN_KEY_MAX - 8 ? host_len : ORIGIN_KEY_MAX - 8;
-
+		host_len < AUTHORITY_MAX_NAME ? host_len : AUTHORITY_MAX_NAME;
 	char digits[5];
-	size_t d = 0;
+	size_t d = 0, k = 0;
 
+	if (parent)
+		key[k++] = '>';
 	for (size_t i = 0; i < n; i++) {
 		char c = host[i];
-		key[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+		key[k++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 	}
+	n = k;
 	/* twice per forwarded request: no printf */
 	do {
 		digits[d++] = (char)('0' + port % 10);

@@ -15,6 +15,7 @@
 #ifndef SLUICE_PROXY_ORIGIN_POOL_H
 #define SLUICE_PROXY_ORIGIN_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +26,7 @@
 #define ORIGIN_POOL_MAX_IDLE 512
 #define ORIGIN_POOL_BUCKETS  256 /* a power of two */
 #define ORIGIN_POOL_IDLE_MS  15000
-#define ORIGIN_KEY_MAX	     (AUTHORITY_MAX_NAME + 8)
+#define ORIGIN_KEY_MAX	     (AUTHORITY_MAX_NAME + 9) /* '>', host:port */
 
 struct origin_conn {
 	struct origin_pool *pool;
@@ -57,8 +58,13 @@ int origin_pool_init(struct origin_pool *p, struct loop *loop);
 /* Closes every idle connection and frees the pool. */
 void origin_pool_deinit(struct origin_pool *p);
 
-/* Writes the pool key of host:port (host lowercased) into key. */
-void origin_pool_key(char key[ORIGIN_KEY_MAX], const char *host,
+/*
+ * Writes the pool key of host:port (host lowercased) into key. A
+ * connection to a parent proxy (upstream-proxy) carries requests for any
+ * origin: its key, marked parent, is ">host:port", apart from the same
+ * host:port reached as an origin.
+ */
+void origin_pool_key(char key[ORIGIN_KEY_MAX], bool parent, const char *host,
 		     size_t host_len, uint16_t port);
 
 /*

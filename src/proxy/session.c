@@ -120,7 +120,9 @@ static enum metrics_tunnel_failure tunnel_failure(const char *end)
 		{"unknown-host", METRICS_TUNNEL_DNS},
 		{"dns-failure", METRICS_TUNNEL_DNS},
 		{"connect-failed", METRICS_TUNNEL_REFUSED},
+		{"parent-refused", METRICS_TUNNEL_REFUSED},
 		{"connect-timeout", METRICS_TUNNEL_TIMEOUT},
+		{"parent-refused", METRICS_TUNNEL_REFUSED},
 		{"dns-timeout", METRICS_TUNNEL_TIMEOUT},
 		{"bad-request", METRICS_TUNNEL_BAD},
 		{"bad-target", METRICS_TUNNEL_BAD},
@@ -243,6 +245,7 @@ int session_next_request(struct session *s, const char *data, size_t len)
 	s->forwarding = false;
 	s->reused = s->retried = s->origin_reusable = false;
 	s->websocket = s->upgraded = false;
+	s->via_parent = false;
 	snprintf(s->method, sizeof(s->method), "-");
 	snprintf(s->target, sizeof(s->target), "-");
 	memset(&s->up, 0, sizeof(s->up));
@@ -546,6 +549,9 @@ static void on_timer(void *arg)
 		break;
 	case SESSION_TUNNEL:
 		tunnel_on_timer(s);
+		break;
+	case SESSION_PARENT:
+		parent_on_timer(s);
 		break;
 	case SESSION_FORWARD:
 	case SESSION_RESPONSE:

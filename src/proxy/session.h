@@ -4,6 +4,7 @@
  *
  * States, in order (each may end early in REPLY, then LINGER):
  *   READ_HEAD -> RESOLVE -> CONNECT -> TUNNEL
+ * (-> PARENT before TUNNEL for a CONNECT through a parent proxy)
  * Every path ends in session_finish(), the only place a session closes its
  * sockets, writes its access-log line and goes back to the pool.
  */
@@ -51,7 +52,8 @@ enum session_state {
 	SESSION_RESPONSE, /* response relayed to the client */
 	SESSION_REPLY,
 	SESSION_LINGER,
-	SESSION_AUTH, /* the password is being verified (auth.c) */
+	SESSION_AUTH,	/* the password is being verified (auth.c) */
+	SESSION_PARENT, /* CONNECT sent to the parent proxy, answer awaited */
 };
 
 struct session {
@@ -106,6 +108,7 @@ struct session {
 	bool origin_reusable;	 /* the origin keeps the connection open */
 	bool websocket;		 /* the request asked for a WebSocket upgrade */
 	bool upgraded;		 /* after a 101: relaying as a tunnel */
+	bool via_parent;	 /* the target is the parent proxy (parent.c) */
 
 	char *reply; /* our own response (error, block page); owned */
 	size_t reply_len, reply_off;
@@ -180,6 +183,28 @@ void tunnel_begin(struct session *s, const char *target, size_t target_len);
 
 /* tunnel.c: the session timer fired while tunnelling (idle check). */
 void tunnel_on_timer(struct session *s);
+
+/*
+ * tunnel.c: target_fd reaches the CONNECT target: answer 200 and relay.
+ * early[0..len): bytes from the target already read (behind a parent
+ * proxy's answer), sent to the client first.
+ */
+void tunnel_open(struct session *s, const char *early, size_t early_len);
+
+/*
+ * parent.c, chaining to a parent proxy (upstream-proxy), called only when
+ * one is set. parent_chosen: does a request for a go through it
+ * (upstream-proxy-for, direct-for)? parent_target: makes the parent the
+ * session's target (host, port, via_parent) and fills *a with it (host
+ * pointing into s->host); 0, or -1 after answering the client.
+ * parent_tunnel takes over a CONNECT that goes through the parent.
+ */
+bool parent_chosen(const struct session *s, const struct authority *a);
+int parent_target(struct session *s, struct authority *a);
+void parent_tunnel(struct session *s, const char *target, size_t target_len);
+void parent_on_timer(struct session *s);
+/* Writes "parent proxy HOST:PORT" into out[cap], for messages. */
+const char *parent_name(const struct session *s, char *out, size_t cap);
 
 /*
  * upstream.c: resolve and dial a's host and port; on success target_fd is

@@ -23,7 +23,10 @@ struct snapshot {
 	const struct config *cfg;    /* owned: a copy of the one loaded */
 	struct blocklist *blocklist; /* NULL: nothing is blocked */
 	struct auth_table *auth;     /* NULL: no authentication */
-	uint64_t generation;	     /* 1 for the first, then +1 a reload */
+	/* upstream-proxy-for as blocks, direct-for as exceptions (parent.c);
+	 * NULL: neither was given, or no upstream-proxy */
+	struct blocklist *routes;
+	uint64_t generation; /* 1 for the first, then +1 a reload */
 };
 
 /*
@@ -35,7 +38,8 @@ struct snapshot *snapshot_new(struct config *cfg, struct blocklist *bl,
 
 /*
  * Reads everything a snapshot holds for cfg — a copy of cfg itself, the
- * lists (lists_load) and the users of auth-file (auth_load) — reporting
+ * lists (lists_load), the users of auth-file (auth_load) and the parent
+ * proxy's domains, compiled — reporting
  * through report. Returns the snapshot (one reference), or NULL with the
  * reason in err[SNAPSHOT_ERR_MAX].
  */

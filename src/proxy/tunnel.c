@@ -4,7 +4,8 @@
  * pumps until both directions are finished, an error, or the idle timeout.
  *
  * Owns the tunnel half of struct session: the pumps and the idle timer.
- * The answer is sent only once the target has accepted, so a client never
+ * The answer is sent only once the target has accepted (or, through a
+ * parent proxy, once the parent answered 2xx: parent.c), so a client never
  * sees 200 for a tunnel that cannot work.
  */
 #include "proxy/session.h"
@@ -48,10 +49,14 @@ void tunnel_begin(struct session *s, const char *target, size_t target_len)
 		return;
 	}
 	session_decide(s, ACCESS_ALLOWED, NULL);
+	if (cfg->upstream[0] != '\0' && parent_chosen(s, &a)) {
+		parent_tunnel(s, target, target_len);
+		return;
+	}
 	upstream_connect(s, &a, tunnel_connected);
 }
 
-static int start_pumps(struct session *s)
+static int start_pumps(struct session *s, const char *early, size_t early_len)
 {
 	struct worker *w = s->worker;
 	size_t extra = s->head_len - s->head_used;
@@ -67,17 +72,24 @@ static int start_pumps(struct session *s)
 	/* bytes the client sent after its head, before our 200: first out */
 	if (pump_preload(&s->up, s->head + s->head_used, extra) < 0 ||
 	    pump_prefix(&s->down, HTTP1_CONNECT_OK,
-			sizeof(HTTP1_CONNECT_OK) - 1) < 0)
+			sizeof(HTTP1_CONNECT_OK) - 1) < 0 ||
+	    pump_preload(&s->down, early, early_len) < 0)
 		return -1;
 	free(s->head);
 	s->head = NULL;
 	s->head_len = s->head_cap = s->head_used = 0;
+	forward_release(s); /* a parent proxy's answer, copied: done with */
 	if (pump_start(&s->up) < 0 || pump_start(&s->down) < 0)
 		return -1;
 	return 0;
 }
 
 static void tunnel_connected(struct session *s)
+{
+	tunnel_open(s, NULL, 0);
+}
+
+void tunnel_open(struct session *s, const char *early, size_t early_len)
 {
 	const struct config *cfg = s->worker->cfg;
 
@@ -87,7 +99,7 @@ static void tunnel_connected(struct session *s)
 	session_note_server(s);
 	s->tunnel_open = true;
 	counter_inc(&s->worker->metrics.tunnels_opened);
-	if (start_pumps(s) < 0) {
+	if (start_pumps(s, early, early_len) < 0) {
 		session_finish(s, "no-memory");
 		return;
 	}

@@ -162,7 +162,7 @@ void upstream_connect(struct session *s, const struct authority *a,
 {
 	struct dial_addrs addrs;
 
-	memcpy(s->host, a->host, a->host_len);
+	memmove(s->host, a->host, a->host_len); /* a->host may be s->host */
 	s->host[a->host_len] = '\0';
 	s->port = a->port;
 	s->on_connected = on_connected;
@@ -182,31 +182,61 @@ void upstream_connect(struct session *s, const struct authority *a,
 		session_reply_error(s, 500, "no-memory", "out of memory");
 }
 
+/* How messages name the target: "example.com", or the parent proxy. */
+static const char *target_name(const struct session *s, char *out, size_t cap)
+{
+	return s->via_parent ? parent_name(s, out, cap) : s->host;
+}
+
 static void on_resolved(void *arg, enum resolve_status status,
 			const struct dial_addrs *addrs)
 {
 	struct session *s = arg;
+	char who[AUTHORITY_MAX_NAME + 32];
 
 	s->query = NULL;
 	if (status != RESOLVE_OK)
-		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
+		session_decide(s, ACCESS_UPSTREAM_ERROR,
+			       s->via_parent ? "parent" : NULL);
 	switch (status) {
 	case RESOLVE_OK:
 		dial(s, addrs);
 		return;
 	case RESOLVE_TIMEOUT:
 		session_reply_error(s, 504, "dns-timeout",
-				    "DNS lookup of %s timed out", s->host);
+				    "DNS lookup of %s timed out",
+				    target_name(s, who, sizeof(who)));
 		return;
 	case RESOLVE_NO_NAME:
 		session_reply_error(s, 502, "unknown-host", "unknown host %s",
-				    s->host);
+				    target_name(s, who, sizeof(who)));
 		return;
 	case RESOLVE_FAILURE:
 		break;
 	}
 	session_reply_error(s, 502, "dns-failure", "DNS lookup of %s failed",
-			    s->host);
+			    target_name(s, who, sizeof(who)));
+}
+
+/* A parent proxy that cannot be reached: "parent proxy H:P: why". */
+static void parent_unreachable(struct session *s, int err)
+{
+	char who[AUTHORITY_MAX_NAME + 32], rule[48], why[96];
+
+	parent_name(s, who, sizeof(who));
+	snprintf(why, sizeof(why), "%s",
+		 err == -ETIMEDOUT ? "no connection within connect-timeout"
+				   : strerror(-err));
+	if (why[0] >= 'A' && why[0] <= 'Z') /* "connection refused" */
+		why[0] = (char)(why[0] + 32);
+	snprintf(rule, sizeof(rule), "parent-%s",
+		 err == -ETIMEDOUT ? "timeout" : strerrorname_np(-err));
+	session_decide(s, ACCESS_UPSTREAM_ERROR, rule);
+	log_info("%s %s: %s: %s", s->method, s->target, who, why);
+	session_reply_error(s, err == -ETIMEDOUT ? 504 : 502,
+			    err == -ETIMEDOUT ? "connect-timeout"
+					      : "connect-failed",
+			    "%s: %s", who, why);
 }
 
 static void on_dialled(void *arg, int fd, int err)
@@ -215,6 +245,10 @@ static void on_dialled(void *arg, int fd, int err)
 
 	free(s->dial); /* dial.c is done with it */
 	s->dial = NULL;
+	if (fd < 0 && s->via_parent) {
+		parent_unreachable(s, err);
+		return;
+	}
 	if (fd < 0) {
 		/* the rule: why, as the errno's name (ECONNREFUSED, ...) */
 		session_decide(s, ACCESS_UPSTREAM_ERROR,

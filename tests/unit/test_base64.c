@@ -301,6 +301,49 @@ static void fits_an_exact_capacity_and_not_one_byte_less(void **state)
 	assert_int_equal(decode("", 0, out, 0), 0);
 }
 
+/* base64_encode: the RFC 4648 §10 vectors, the reference encoder's output
+ * for every length up to 64, and a capacity that must hold the NUL. */
+static void encodes_the_vectors_and_fits_its_capacity(void **state)
+{
+	static const struct {
+		const char *plain, *b64;
+	} v[] = {
+		{"", ""},
+		{"f", "Zg=="},
+		{"fo", "Zm8="},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg=="},
+		{"fooba", "Zm9vYmE="},
+		{"foobar", "Zm9vYmFy"},
+	};
+	unsigned char plain[64];
+	char out[128], ref[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		size_t len = strlen(v[i].plain);
+		long n = base64_encode((const unsigned char *)v[i].plain, len,
+				       out, sizeof(out));
+		assert_int_equal(n, (long)strlen(v[i].b64));
+		assert_string_equal(out, v[i].b64);
+		assert_int_equal(BASE64_ENCODED_LEN(len), strlen(v[i].b64));
+	}
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (unsigned char)(i * 37 + 11);
+	for (size_t len = 0; len <= sizeof(plain); len++) {
+		size_t rlen = encode(plain, len, ref);
+		size_t cap = BASE64_ENCODED_LEN(len) + 1;
+		char *exact = malloc(cap);
+		assert_non_null(exact);
+		assert_int_equal(base64_encode(plain, len, exact, cap),
+				 (long)rlen);
+		assert_memory_equal(exact, ref, rlen);
+		assert_int_equal(exact[rlen], '\0');
+		assert_int_equal(base64_encode(plain, len, exact, cap - 1), -1);
+		free(exact);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +358,7 @@ int main(void)
 		cmocka_unit_test(refuses_whitespace),
 		cmocka_unit_test(refuses_lengths_not_a_multiple_of_four),
 		cmocka_unit_test(fits_an_exact_capacity_and_not_one_byte_less),
+		cmocka_unit_test(encodes_the_vectors_and_fits_its_capacity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -417,6 +417,68 @@ static void writes_request_heads(void **state)
 	}
 }
 
+/*
+ * To a parent proxy: the target in absolute form (an empty path "/" but
+ * for OPTIONS, RFC 9112 §3.2.4), our Proxy-Authorization and never the
+ * client's, nor its Proxy-Connection.
+ */
+static void writes_absolute_form_for_a_parent_proxy(void **state)
+{
+	static const struct {
+		const char *why, *head, *auth, *want;
+	} cases[] = {
+		{"our credentials replace the client's",
+		 "GET http://a.example:8080/p?q HTTP/1.1\r\n"
+		 "Host: a.example:8080\r\n"
+		 "Proxy-Authorization: Basic Y2xpZW50OnB3\r\n"
+		 "Proxy-Connection: keep-alive\r\nX: 1\r\n\r\n",
+		 "Basic cGFyZW50OnB3",
+		 "GET http://a.example:8080/p?q HTTP/1.1\r\n"
+		 "Host: a.example:8080\r\nX: 1\r\nVia: 1.1 sluice\r\n"
+		 "Proxy-Authorization: Basic cGFyZW50OnB3\r\n\r\n"},
+		{"no credentials: none sent",
+		 "GET http://a HTTP/1.1\r\nHost: a\r\n"
+		 "Proxy-Authorization: Basic Y2xpZW50OnB3\r\n\r\n",
+		 NULL,
+		 "GET http://a/ HTTP/1.1\r\nHost: a\r\nVia: 1.1 "
+		 "sluice\r\n\r\n"},
+		{"OPTIONS for the server keeps the authority alone",
+		 "OPTIONS http://a:81 HTTP/1.1\r\nHost: a:81\r\n\r\n", NULL,
+		 "OPTIONS http://a:81 HTTP/1.1\r\nHost: a:81\r\n"
+		 "Via: 1.1 sluice\r\n\r\n"},
+		{"a body keeps its framing",
+		 "POST http://[::1]:81/f HTTP/1.1\r\nHost: [::1]:81\r\n"
+		 "Content-Length: 3\r\n\r\n",
+		 "Basic eDp5",
+		 "POST http://[::1]:81/f HTTP/1.1\r\nHost: [::1]:81\r\n"
+		 "Content-Length: 3\r\nVia: 1.1 sluice\r\n"
+		 "Proxy-Authorization: Basic eDp5\r\n\r\n"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct parsed_request in;
+		char out[OUT_MAX];
+		size_t n, want_len = strlen(cases[i].want);
+
+		parse_request(cases[i].why, cases[i].head, &in);
+		struct http1_request_out r = {
+			.req = &in.req,
+			.info = &in.info,
+			.uri = &in.uri,
+			.via = VIA,
+			.absolute = true,
+			.proxy_authorization = cases[i].auth,
+		};
+		n = write_request_into(OUT_MAX, &r, out);
+		if (n != want_len || memcmp(out, cases[i].want, n) != 0)
+			fail_msg("%s: wrote\n%.*s\nwant\n%s", cases[i].why,
+				 (int)n, out, cases[i].want);
+		for (size_t cap = 0; cap < n; cap++)
+			assert_int_equal(write_request_into(cap, &r, NULL), 0);
+	}
+}
+
 /* The body framing a client reads from what we wrote. */
 static enum http1_body framing_sent(const struct response_case *c,
 				    enum http1_body origin)
@@ -556,6 +618,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(writes_request_heads),
+		cmocka_unit_test(writes_absolute_form_for_a_parent_proxy),
 		cmocka_unit_test(writes_response_heads),
 		cmocka_unit_test(fills_a_buffer_to_the_last_byte),
 		cmocka_unit_test(refuses_more_fields_than_it_tracks),
