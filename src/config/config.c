@@ -23,10 +23,15 @@
 
 /* clang-format off */
 static const struct directive directives[] = {
-	{{"listen", "ADDR:PORT", "127.0.0.1:3128 [::1]:3128",
+	{{"listen", "ADDR:PORT [proxy-protocol]", "127.0.0.1:3128 [::1]:3128",
 	  "address to accept proxy clients on ([::1]:3128 for IPv6, port 0 "
-	  "picks one)", true},
+	  "picks one); proxy-protocol: each connection starts with a PROXY "
+	  "v1/v2 header from a load balancer", true},
 	 setter_listen, FIELD(listen), 0, 0},
+	{{"proxy-protocol-from", "CIDR ...|none", "127.0.0.0/8 ::1",
+	  "who may send a PROXY header on a proxy-protocol listener; others "
+	  "are closed", false},
+	 setter_cidr_list, FIELD(proxy_from), 0, 0},
 	{{"admin", "ADDR:PORT|off", "127.0.0.1:9128",
 	  "the admin endpoint: /metrics (Prometheus), /healthz, /readyz and a "
 	  "status page at /; off: none", false},

@@ -75,6 +75,7 @@ struct config_names {
 struct config_addr {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
+	bool proxy_protocol; /* listen: clients come with a PROXY header */
 };
 
 /* Where a setting came from; a later, stronger source replaces lists. */
@@ -87,8 +88,9 @@ enum config_source {
 struct config {
 	struct config_addr listen[CONFIG_MAX_LISTEN];
 	size_t n_listen;
-	bool listen_default;	  /* the built-in addresses, not the user's */
-	struct config_addr admin; /* the admin endpoint, when admin_on */
+	bool listen_default; /* the built-in addresses, not the user's */
+	struct cidr_rules proxy_from; /* may send a PROXY header */
+	struct config_addr admin;     /* the admin endpoint, when admin_on */
 	bool admin_on;
 	unsigned workers;		  /* 0: one per CPU */
 	uint8_t connect_ports[65536 / 8]; /* bit set: port allowed */

@@ -79,7 +79,19 @@ int setter_listen(struct config *cfg, const struct directive_info *d,
 			config_err(err, "%s: more than 16 addresses", d->name);
 			return -1;
 		}
+		if (strcmp(text, "proxy-protocol") == 0) {
+			if (cfg->n_listen == 0) {
+				config_err(err,
+					   "%s: proxy-protocol follows the "
+					   "address it applies to",
+					   d->name);
+				return -1;
+			}
+			cfg->listen[cfg->n_listen - 1].proxy_protocol = true;
+			continue;
+		}
 		struct config_addr *a = &cfg->listen[cfg->n_listen];
+		a->proxy_protocol = false;
 		if (addr_parse(text, &a->addr, &a->addr_len) < 0) {
 			config_err(err,
 				   "%s: '%s' is not ADDR:PORT (IPv6 as "
@@ -94,6 +106,54 @@ int setter_listen(struct config *cfg, const struct directive_info *d,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Appends the address blocks of value to acl as allow or deny rules.
+ * Returns how many, or -1 with err set.
+ */
+static int add_blocks(struct cidr_rules *acl, const char *value, bool allow,
+		      const struct directive_info *d, char *err)
+{
+	const char *p = value, *w;
+	size_t n;
+	int count = 0;
+
+	while ((n = next_word(&p, &w)) > 0) {
+		struct cidr net;
+		if (cidr_parse(w, n, &net) < 0) {
+			config_err(err,
+				   "%s: '%.*s' is not an address, ADDR/PREFIX "
+				   "(host bits zero) or all",
+				   d->name, (int)(n < 64 ? n : 64), w);
+			return -1;
+		}
+		if (cidr_rules_add(acl, &net, allow) < 0) {
+			config_err(err, "%s: more than %d rules", d->name,
+				   CIDR_MAX_RULES);
+			return -1;
+		}
+		count++;
+	}
+	if (count == 0) {
+		config_err(err, "%s: needs an address block", d->name);
+		return -1;
+	}
+	return count;
+}
+
+int setter_cidr_list(struct config *cfg, const struct directive_info *d,
+		     const char *value, bool reset, char *err)
+{
+	struct cidr_rules *list =
+		(struct cidr_rules *)((char *)cfg +
+				      ((const struct directive *)d)->offset);
+
+	(void)reset;
+	list->n = 0; /* one line says it all */
+	if (strcmp(value, "none") == 0)
+		return 0;
+	return add_blocks(list, value, true, d, err) < 0 ? -1 : 0;
 }
 
 int setter_admin(struct config *cfg, const struct directive_info *d,
@@ -525,8 +585,6 @@ int setter_acl(struct config *cfg, const struct directive_info *d,
 	bool clients = dir->offset == FIELD(clients);
 	struct cidr_rules *acl = clients ? &cfg->clients : &cfg->dests;
 	uint8_t *source = clients ? &cfg->clients_source : &cfg->dests_source;
-	const char *p = value, *w;
-	size_t n, count = 0;
 
 	(void)reset;
 	if (cfg->where_source > *source) {
@@ -537,27 +595,7 @@ int setter_acl(struct config *cfg, const struct directive_info *d,
 		acl->n = 0;
 		return 0;
 	}
-	while ((n = next_word(&p, &w)) > 0) {
-		struct cidr net;
-		if (cidr_parse(w, n, &net) < 0) {
-			config_err(err,
-				   "%s: '%.*s' is not an address, ADDR/PREFIX "
-				   "(host bits zero) or all",
-				   d->name, (int)(n < 64 ? n : 64), w);
-			return -1;
-		}
-		if (cidr_rules_add(acl, &net, dir->min == 1) < 0) {
-			config_err(err, "%s: more than %d rules", d->name,
-				   CIDR_MAX_RULES);
-			return -1;
-		}
-		count++;
-	}
-	if (count == 0) {
-		config_err(err, "%s: needs an address block", d->name);
-		return -1;
-	}
-	return 0;
+	return add_blocks(acl, value, dir->min == 1, d, err) < 0 ? -1 : 0;
 }
 
 int setter_user(struct config *cfg, const struct directive_info *d,

@@ -35,6 +35,8 @@ int setter_uint(struct config *, const struct directive_info *, const char *,
 		bool, char *);
 int setter_admin(struct config *, const struct directive_info *, const char *,
 		 bool, char *);
+int setter_cidr_list(struct config *, const struct directive_info *,
+		     const char *, bool, char *);
 int setter_ports(struct config *, const struct directive_info *, const char *,
 		 bool, char *);
 int setter_duration(struct config *, const struct directive_info *,

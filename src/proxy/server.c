@@ -208,6 +208,7 @@ static int plan_listeners(const struct config *cfg, unsigned n_workers,
 		for (unsigned w = 0; w < n_workers; w++) {
 			ls[w].fd[ls[w].n] = next->fd[k][w];
 			ls[w].fresh[ls[w].n] = fresh;
+			ls[w].proxy[ls[w].n] = want->proxy_protocol;
 			ls[w].n++;
 		}
 	}
@@ -583,8 +584,8 @@ int server_run(struct snapshot *snap, struct access_log *access_log,
 		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		struct worker *w = worker_new(i, cfg, access_log, snap, hosts,
-					      ls[i].fd, ls[i].n);
+		struct worker *w =
+			worker_new(i, cfg, access_log, snap, hosts, &ls[i]);
 		sv->workers[i] = w;
 		if (w == NULL ||
 		    (w->auth = auth_worker_new(verifier, w)) == NULL) {

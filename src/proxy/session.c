@@ -5,6 +5,7 @@
 #include "proxy/session.h"
 
 #include "http/http1_request.h"
+#include "http/proxy_protocol.h"
 #include "base/addr.h"
 #include "http/http1_response.h"
 #include "policy/access.h"
@@ -25,10 +26,13 @@
 static void on_client_readable(void *arg);
 static void on_client_writable(void *arg);
 static void on_timer(void *arg);
-static void admit(struct session *s);
+static bool admit(struct session *s);
+static void parse_head(struct session *s);
+static void refuse_proxy_header(struct session *s, const char *end,
+				const char *why);
 
 void session_start(struct worker *w, int fd,
-		   const struct sockaddr_storage *peer)
+		   const struct sockaddr_storage *peer, bool proxy_header)
 {
 	struct session *s = pool_get(&w->sessions);
 
@@ -58,11 +62,81 @@ void session_start(struct worker *w, int fd,
 		session_finish(s, "no-memory");
 		return;
 	}
-	admit(s);
+	if (!proxy_header) {
+		admit(s);
+		return;
+	}
+	/* only a balancer we know may say who the client is */
+	bool allow = false;
+	if (cidr_rules_match(&w->cfg->proxy_from, (const struct sockaddr *)peer,
+			     &allow) < 0 ||
+	    !allow) {
+		refuse_proxy_header(s, "proxy-from-denied", NULL);
+		return;
+	}
+	s->state = SESSION_PROXY_HEADER;
 }
 
-/* allow/deny, then the connection limits: refused with 403 or 503. */
-static void admit(struct session *s)
+/* A proxy-protocol connection that cannot go on: closed without a word
+ * (there is no client to answer yet), counted, logged at debug. */
+static void refuse_proxy_header(struct session *s, const char *end,
+				const char *why)
+{
+	char who[ADDR_TEXT_MAX];
+
+	counter_inc(&s->worker->metrics.refused[METRICS_REFUSED_PROXY_HEADER]);
+	if (log_enabled(LOG_LEVEL_DEBUG)) {
+		addr_format((const struct sockaddr *)&s->peer, who,
+			    sizeof(who));
+		log_debug("%s: %s%s%s", who, end, why != NULL ? ": " : "",
+			  why != NULL ? why : "");
+	}
+	session_finish(s, end);
+}
+
+/*
+ * Reads the PROXY header (v1 or v2) that starts the connection; what
+ * follows it stays in the head buffer for the request parser. The address
+ * it carries replaces the peer's, then the client is admitted as any.
+ */
+static void read_proxy_header(struct session *s)
+{
+	struct pp_header h;
+	struct pp_error err;
+	ssize_t n = recv(s->client_fd, s->head + s->head_len,
+			 s->head_cap - s->head_len, MSG_DONTWAIT);
+	int rc;
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			session_finish(s, "client-error");
+		return;
+	}
+	if (n == 0) {
+		refuse_proxy_header(s, "bad-proxy-header", "closed before it");
+		return;
+	}
+	s->head_len += (size_t)n;
+	rc = pp_parse((const uint8_t *)s->head, s->head_len, &h, &err);
+	if (rc == PP_NEED_MORE)
+		return;
+	if (rc < 0) {
+		refuse_proxy_header(s, "bad-proxy-header",
+				    pp_strerror(err.code));
+		return;
+	}
+	if (!h.local) /* LOCAL: the balancer's own check, its address */
+		memcpy(&s->peer, &h.src, sizeof(s->peer));
+	memmove(s->head, s->head + rc, s->head_len - (size_t)rc);
+	s->head_len -= (size_t)rc;
+	s->state = SESSION_READ_HEAD;
+	if (admit(s) && s->head_len > 0)
+		parse_head(s); /* the request came with the header */
+}
+
+/* allow/deny, then the connection limits: refused with 403 or 503.
+ * Returns whether the client may go on. */
+static bool admit(struct session *s)
 {
 	struct worker *w = s->worker;
 	const struct sockaddr *peer = (const struct sockaddr *)&s->peer;
@@ -75,11 +149,11 @@ static void admit(struct session *s)
 		addr_format_host(peer, who, sizeof(who));
 		session_reply_error(s, 403, "client-denied",
 				    "this proxy does not serve %s", who);
-		return;
+		return false;
 	}
 	switch (conn_limits_enter(w->conn_limits, peer, &log_it, &s->counted)) {
 	case LIMITS_OK:
-		return;
+		return true;
 	case LIMITS_TOTAL:
 		counter_inc(&w->metrics.refused[METRICS_REFUSED_OVER_LIMIT]);
 		if (log_it)
@@ -89,7 +163,7 @@ static void admit(struct session *s)
 		session_decide(s, ACCESS_OVER_LIMIT, "max-connections");
 		session_reply_error(s, 503, "over-limit",
 				    "too many connections");
-		return;
+		return false;
 	case LIMITS_PER_CLIENT:
 		counter_inc(&w->metrics.refused[METRICS_REFUSED_CLIENT_LIMIT]);
 		addr_format_host(peer, who, sizeof(who));
@@ -101,8 +175,9 @@ static void admit(struct session *s)
 			       "max-connections-per-client");
 		session_reply_error(s, 503, "over-limit",
 				    "too many connections from %s", who);
-		return;
+		return false;
 	}
+	return false;
 }
 
 /* Why a CONNECT that ended with end did not become a tunnel. */
@@ -272,7 +347,9 @@ void session_set_end_errno(struct session *s, const char *dir, int err)
 
 bool session_is_idle(const struct session *s)
 {
-	return s->state == SESSION_READ_HEAD && s->head_len == 0;
+	return (s->state == SESSION_READ_HEAD ||
+		s->state == SESSION_PROXY_HEADER) &&
+	       s->head_len == 0;
 }
 
 /* Sends what is left of s->reply; on completion, lingers. */
@@ -518,6 +595,8 @@ static void on_client_readable(void *arg)
 
 	if (s->state == SESSION_READ_HEAD)
 		read_head(s);
+	else if (s->state == SESSION_PROXY_HEADER)
+		read_proxy_header(s);
 	else if (s->state == SESSION_LINGER)
 		linger(s);
 	else
@@ -529,6 +608,9 @@ static void on_timer(void *arg)
 	struct session *s = arg;
 
 	switch (s->state) {
+	case SESSION_PROXY_HEADER:
+		refuse_proxy_header(s, "bad-proxy-header", "none in time");
+		break;
 	case SESSION_READ_HEAD:
 		if (s->requests > 0 && s->head_len == 0) {
 			session_finish(s,

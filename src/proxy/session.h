@@ -54,6 +54,7 @@ enum session_state {
 	SESSION_LINGER,
 	SESSION_AUTH,	/* the password is being verified (auth.c) */
 	SESSION_PARENT, /* CONNECT sent to the parent proxy, answer awaited */
+	SESSION_PROXY_HEADER, /* a balancer's PROXY header is awaited */
 };
 
 struct session {
@@ -127,9 +128,14 @@ struct session {
 	char end_buf[32];
 };
 
-/* Takes over an accepted client socket. Closes fd on failure. */
+/*
+ * Takes over an accepted client socket. Closes fd on failure. With
+ * proxy_header (a proxy-protocol listener) the connection must start with
+ * a PROXY header from an address of proxy-protocol-from, and the address
+ * it carries is the client's from then on.
+ */
 void session_start(struct worker *w, int fd,
-		   const struct sockaddr_storage *peer);
+		   const struct sockaddr_storage *peer, bool proxy_header);
 
 /* Ends the session for `end` (a static string): closes, logs, frees. */
 void session_finish(struct session *s, const char *end);

@@ -26,9 +26,12 @@ static void note_addrs(struct worker *w);
 
 struct worker *worker_new(unsigned id, const struct config *cfg,
 			  struct access_log *access_log, struct snapshot *snap,
-			  const struct hosts *hosts, const int *listen_fds,
-			  size_t n_listen)
+			  const struct hosts *hosts,
+			  const struct worker_listeners *listeners)
 {
+	const int *listen_fds = listeners->fd;
+	size_t n_listen = listeners->n;
+
 	struct worker *w = calloc(1, sizeof(*w));
 
 	if (w == NULL)
@@ -83,6 +86,7 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 		if (w->accepting[i] == NULL)
 			goto fail;
 		w->listen_fd[i] = listen_fds[i];
+		w->listen_proxy[i] = listeners->proxy[i];
 		w->n_listen++;
 		if (watch_start(w->accepting[i]) < 0)
 			goto fail;
@@ -188,6 +192,7 @@ static void take_listeners(struct worker *w, const struct worker_listeners *ls)
 {
 	struct watch *keep[CONFIG_MAX_LISTEN] = {NULL};
 	int keep_fd[CONFIG_MAX_LISTEN];
+	bool keep_proxy[CONFIG_MAX_LISTEN];
 	size_t n = 0;
 
 	for (size_t i = 0; i < w->n_listen; i++) {
@@ -224,10 +229,12 @@ static void take_listeners(struct worker *w, const struct worker_listeners *ls)
 		}
 		keep[n] = a;
 		keep_fd[n] = ls->fd[k];
+		keep_proxy[n] = ls->proxy[k];
 		n++;
 	}
 	memcpy(w->accepting, keep, sizeof(keep));
 	memcpy(w->listen_fd, keep_fd, n * sizeof(int));
+	memcpy(w->listen_proxy, keep_proxy, n * sizeof(bool));
 	w->n_listen = n;
 	note_addrs(w);
 }
@@ -400,7 +407,7 @@ static void on_acceptable(void *arg)
 						 w->id);
 					w->backoff_ms = 0;
 				}
-				session_start(w, fd, &peer);
+				session_start(w, fd, &peer, w->listen_proxy[i]);
 				continue;
 			}
 			if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||

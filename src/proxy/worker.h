@@ -46,6 +46,7 @@ struct auth_worker;
 struct worker_listeners {
 	int fd[CONFIG_MAX_LISTEN];
 	bool fresh[CONFIG_MAX_LISTEN]; /* opened by this reload: now ours */
+	bool proxy[CONFIG_MAX_LISTEN]; /* listen ... proxy-protocol */
 	size_t n;
 };
 
@@ -73,6 +74,7 @@ struct worker {
 	size_t scratch_cap;
 
 	int listen_fd[CONFIG_MAX_LISTEN];
+	bool listen_proxy[CONFIG_MAX_LISTEN]; /* a PROXY header comes first */
 	struct watch *accepting[CONFIG_MAX_LISTEN];
 	size_t n_listen;
 	struct sockaddr_storage addrs[CONFIG_MAX_LISTEN]; /* as bound */
@@ -101,8 +103,8 @@ struct worker {
  */
 struct worker *worker_new(unsigned id, const struct config *cfg,
 			  struct access_log *access_log, struct snapshot *snap,
-			  const struct hosts *hosts, const int *listen_fds,
-			  size_t n_listen);
+			  const struct hosts *hosts,
+			  const struct worker_listeners *listeners);
 
 /*
  * From any thread: gives the worker a reference to snap; it moves to it

@@ -17,6 +17,7 @@ static const char *const refusal_names[METRICS_REFUSALS] = {
 	"client-denied",
 	"over-limit",
 	"client-limit",
+	"proxy-protocol",
 };
 
 static const char *const tunnel_failure_names[METRICS_TUNNEL_FAILURES] = {

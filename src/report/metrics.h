@@ -41,6 +41,8 @@ enum metrics_refusal {
 	METRICS_REFUSED_CLIENT_DENIED, /* allow/deny: 403 */
 	METRICS_REFUSED_OVER_LIMIT,    /* max-connections: 503 */
 	METRICS_REFUSED_CLIENT_LIMIT,  /* max-connections-per-client: 503 */
+	METRICS_REFUSED_PROXY_HEADER,  /* PROXY header missing or bad, or
+					  not from proxy-protocol-from */
 	METRICS_REFUSALS
 };
 
