@@ -8,7 +8,7 @@ set -euo pipefail
 build=(gcc make pkg-config libevent-dev libidn2-dev libcurl4-openssl-dev libcrypt-dev)
 check=("${build[@]}" libcmocka-dev python3 python3-pytest curl openssl clang-format
 	clang libclang-rt-14-dev chromium apache2-utils whois man-db groff-base systemd
-	squid)
+	squid python3-prometheus-client haproxy)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 
 case "${1:-build}" in
