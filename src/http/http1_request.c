@@ -158,7 +158,8 @@ const char *http1_err_text(enum http1_err code)
 	return "malformed request";
 }
 
-int http1_name_eq(const char *name, size_t len, const char *lit)
+bool http1_name_eq_len(const char *name, size_t len, const char *lit,
+		       size_t lit_len)
 {
-	return http1_fields_slice_eq(name, len, lit, strlen(lit));
+	return http1_fields_slice_eq(name, len, lit, lit_len);
 }

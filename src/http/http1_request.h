@@ -14,7 +14,9 @@
 #ifndef SLUICE_HTTP_HTTP1_REQUEST_H
 #define SLUICE_HTTP_HTTP1_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 enum http1_err {
 	HTTP1_ERR_NONE = 0,
@@ -95,7 +97,19 @@ int http1_err_status(enum http1_err code);
 /* A short English reason for an error code, for the response body. */
 const char *http1_err_text(enum http1_err code);
 
-/* Case-insensitive comparison of a slice with a NUL-terminated name. */
-int http1_name_eq(const char *name, size_t len, const char *lit);
+/*
+ * Case-insensitive comparison of a slice with a NUL-terminated name.
+ * Inline so that the name's length is a constant and most calls end at
+ * the length test: heads are checked against a dozen names per field.
+ */
+bool http1_name_eq_len(const char *name, size_t len, const char *lit,
+		       size_t lit_len);
+
+static inline int http1_name_eq(const char *name, size_t len, const char *lit)
+{
+	size_t lit_len = strlen(lit);
+
+	return len == lit_len && http1_name_eq_len(name, len, lit, lit_len);
+}
 
 #endif

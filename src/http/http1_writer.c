@@ -8,7 +8,6 @@
  */
 #include "http/http1_writer.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "http/http1_fields.h"
@@ -41,10 +40,14 @@ static void put_str(struct out *o, const char *s)
 
 static void put_u64(struct out *o, uint64_t v)
 {
-	char digits[24];
-	int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
+	char digits[20]; /* 2^64 - 1 has 20 */
+	size_t i = sizeof(digits);
 
-	put(o, digits, (size_t)n);
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	put(o, digits + i, sizeof(digits) - i);
 }
 
 /* "name: value" CRLF, or "name:" CRLF for an empty value. */
@@ -105,20 +108,19 @@ static int by_name(const void *a, const void *b)
  * http1_is_hop_by_hop() field by field would cost fields x options, and a
  * 64 KiB head holds 32768 options; here each option is a binary search
  * among the sorted names and each name is marked once: O((n + options)
- * log n), however the sender repeats names or options.
+ * log n), however the sender repeats names or options. The names are
+ * sorted only when an option names something outside the fixed set: the
+ * usual "Connection: keep-alive" costs no sort.
  */
 static void mark_hop_by_hop(const struct http1_header *h, size_t n, bool *drop)
 {
 	struct name_ref names[HTTP1_WRITER_MAX_FIELDS];
-	bool marked[HTTP1_WRITER_MAX_FIELDS] = {false};
+	bool marked[HTTP1_WRITER_MAX_FIELDS];
+	bool sorted = false;
 
-	for (size_t i = 0; i < n; i++) {
-		names[i] = (struct name_ref){h[i].name, h[i].name_len, i};
+	for (size_t i = 0; i < n; i++)
 		drop[i] =
 			http1_is_hop_by_hop(NULL, 0, h[i].name, h[i].name_len);
-	}
-	if (n > 1)
-		qsort(names, n, sizeof(names[0]), by_name);
 	for (size_t i = 0; i < n; i++) {
 		struct http1_fields_list l;
 		const char *e;
@@ -130,6 +132,20 @@ static void mark_hop_by_hop(const struct http1_header *h, size_t n, bool *drop)
 		while (http1_fields_list_next(&l, &e, &e_len)) {
 			size_t lo = 0, hi = n;
 
+			if (e_len == 0 ||
+			    http1_is_hop_by_hop(NULL, 0, e, e_len))
+				continue; /* already dropped */
+			if (!sorted) {
+				for (size_t k = 0; k < n; k++) {
+					names[k] = (struct name_ref){
+						h[k].name, h[k].name_len, k};
+					marked[k] = false;
+				}
+				if (n > 1)
+					qsort(names, n, sizeof(names[0]),
+					      by_name);
+				sorted = true;
+			}
 			while (lo < hi) { /* the first name >= e */
 				size_t mid = lo + (hi - lo) / 2;
 				if (name_cmp(names[mid].name, names[mid].len, e,
@@ -138,7 +154,7 @@ static void mark_hop_by_hop(const struct http1_header *h, size_t n, bool *drop)
 				else
 					hi = mid;
 			}
-			if (e_len == 0 || lo == n || marked[lo] ||
+			if (lo == n || marked[lo] ||
 			    name_cmp(names[lo].name, names[lo].len, e, e_len) !=
 				    0)
 				continue;
@@ -356,8 +372,10 @@ size_t http1_write_response_head(char *out, size_t cap,
 	size_t n = res->num_headers;
 	struct out o = {.buf = out, .cap = cap};
 	bool drop[HTTP1_WRITER_MAX_FIELDS];
-	char status[8];
-	int status_len = snprintf(status, sizeof(status), "%03d", res->status);
+	char status[3] = {/* 100..999: three digits */
+			  (char)('0' + res->status / 100 % 10),
+			  (char)('0' + res->status / 10 % 10),
+			  (char)('0' + res->status % 10)};
 	/*
 	 * A Content-Length that frames nothing is passed on as received
 	 * where it means something (RFC 9110 §8.6: the length a GET would
@@ -371,7 +389,7 @@ size_t http1_write_response_head(char *out, size_t cap,
 		return 0;
 	mark_hop_by_hop(h, n, drop);
 	put_str(&o, "HTTP/1.1 ");
-	put(&o, status, (size_t)status_len);
+	put(&o, status, sizeof(status));
 	put(&o, " ", 1);
 	put(&o, res->reason, res->reason_len);
 	put(&o, "\r\n", 2);

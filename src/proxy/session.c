@@ -52,8 +52,8 @@ void session_start(struct worker *w, int fd,
 	s->timer = watch_new_timer(w->loop, on_timer, s);
 	s->head = malloc(SESSION_HEAD_INITIAL_BYTES);
 	s->head_cap = SESSION_HEAD_INITIAL_BYTES;
-	snprintf(s->method, sizeof(s->method), "-");
-	snprintf(s->target, sizeof(s->target), "-");
+	memcpy(s->method, "-", 2);
+	memcpy(s->target, "-", 2);
 	worker_session_linked(w, s);
 	if (s->client_rd == NULL || s->client_wr == NULL || s->timer == NULL ||
 	    s->head == NULL || watch_start(s->client_rd) < 0 ||
@@ -321,8 +321,8 @@ int session_next_request(struct session *s, const char *data, size_t len)
 	s->reused = s->retried = s->origin_reusable = false;
 	s->websocket = s->upgraded = false;
 	s->via_parent = false;
-	snprintf(s->method, sizeof(s->method), "-");
-	snprintf(s->target, sizeof(s->target), "-");
+	memcpy(s->method, "-", 2);
+	memcpy(s->target, "-", 2);
 	memset(&s->up, 0, sizeof(s->up));
 	memset(&s->down, 0, sizeof(s->down));
 	watch_stop(s->timer);

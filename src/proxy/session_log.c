@@ -22,11 +22,14 @@
 
 void session_decide(struct session *s, enum access_decision d, const char *rule)
 {
+	size_t n = rule != NULL ? strnlen(rule, sizeof(s->rule) - 1) : 0;
+
 	s->decision = d;
-	snprintf(s->rule, sizeof(s->rule), "%s", rule != NULL ? rule : "");
-	for (char *c = s->rule; *c != '\0'; c++) /* one word in the log */
-		if ((unsigned char)*c <= ' ' || *c == 0x7f)
-			*c = '?';
+	for (size_t i = 0; i < n; i++) /* one word in the log */
+		s->rule[i] = (unsigned char)rule[i] <= ' ' || rule[i] == 0x7f
+				     ? '?'
+				     : rule[i];
+	s->rule[n] = '\0';
 }
 
 /* The note, when the layout shows `field`; NULL otherwise (or no memory). */
