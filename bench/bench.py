@@ -3,7 +3,7 @@
 tinyproxy and Privoxy, and against no proxy at all (`make bench`).
 
   bench/bench.py --sluice BIN [--quick] [--rounds N] [--duration S]
-                 [--scenarios 1,3] [--targets direct,sluice,squid]
+                 [--scenarios 1,3] [--targets direct,relay,sluice,squid]
                  [--no-write] [--json FILE] [--results FILE]
                  [--idle-tunnels 1000,10000] [--no-install] [--keep]
 
@@ -15,11 +15,14 @@ Scenarios (bench/README.md says more):
   5  1,000 and 10,000 idle CONNECT tunnels: KiB of RSS per tunnel
   6  blocklists of 0, ~297k and 1M domains (bench/blocklist-peers.sh)
 
-Scenarios 1-4 run every target in turn, round after round (direct, sluice,
-squid, ats, tinyproxy, privoxy, then again), and report the median with the
-min–max of the rounds and the ratio to direct and to sluice. Every daemon is
-a child of this process, in the foreground, on a free loopback port, with
-its own files in a mktemp directory, and is ended by PID on the way out.
+Scenarios 1-4 run every target in turn, round after round (direct, relay,
+sluice, squid, ats, tinyproxy, privoxy, then again), and report the median
+with the min–max of the rounds and the ratio to direct and to sluice.
+`relay` is bench/relay.c, a blind TCP relay built at run time: the floor of
+what any proxy costs here, shown beside direct, never counted as a peer.
+Every daemon is a child of this process, in the foreground, on a free
+loopback port, with its own files in a mktemp directory, and is ended by
+PID on the way out.
 Markdown tables go to stdout as each scenario ends, progress to stderr;
 unless --no-write, the whole report becomes a new entry at the top of
 bench/RESULTS.md. Standard library only; run with /usr/bin/python3.
@@ -66,7 +69,7 @@ def parse_args(argv):
     ap.add_argument("--scenarios", default="1,2,3,4,5,6",
                     help="which scenarios, e.g. 1,3")
     ap.add_argument("--targets", default=",".join(peers.TARGETS),
-                    help="which targets, e.g. direct,sluice,squid")
+                    help="which targets, e.g. direct,relay,sluice,squid")
     ap.add_argument("--idle-tunnels",
                     help="idle tunnel counts held in turn (1000,10000)")
     ap.add_argument("--no-write", action="store_true",
@@ -325,6 +328,8 @@ def main(argv) -> int:
             if num in "1234":
                 sc["how"] += (f" Median (min–max) of {a.rounds} round(s), targets "
                               f"interleaved.")
+            if "relay" in a.targets:
+                sc["how"] += " " + spec["relay"]
             res["scenarios"][num] = sc
             t0 = time.monotonic()
             log(f"== scenario {num}: {spec['title']}")

@@ -7,13 +7,16 @@
     port, configured alike (no cache, no access log, connection limits
     >= 20000, CONNECT to every port); start() waits until a request through
     it is answered, and verify() checks GET, CONNECT+TLS, CONNECT to a
-    plain port and CONNECT to the sink before anything is measured.
+    plain port and CONNECT to the sink before anything is measured;
+  - Relay: bench/relay.c, built at run time, a blind TCP relay run and
+    checked like a proxy: the floor under them, a reference, not a peer.
 
 Every daemon is a child of the harness (procs.Procs), with its config, pid
 file and logs under the run's mktemp directory; no system service is
 touched.
 """
 
+import os
 import re
 import shutil
 import socket
@@ -510,6 +513,46 @@ max-client-connections {CONN_LIMIT}
         return [d / "privoxy.log"]
 
 
-PROXIES = {cls.name: cls for cls in (Sluice, Squid, TrafficServer, Tinyproxy,
-                                     Privoxy)}
-TARGETS = ["direct"] + list(PROXIES)  # the order of every round
+class Relay(Proxy):
+    """bench/relay.c, the floor: a blind TCP relay that pairs each client
+    with one loopback connection (to the CONNECT line's port, answered 200,
+    or else to nginx's plain port, the request passed on unread) and copies
+    bytes both ways with recv and send. It parses nothing, so what it costs
+    per request is what the kernel charges any proxy for two loopback
+    connections on this machine. A reference beside direct, not a peer:
+    report.py never counts it as the best peer."""
+
+    name, display = "relay", "blind relay (floor)"
+    commands = ("gcc",)  # built from source at run time
+    source = BENCH_DIR / "relay.c"
+
+    def build(self) -> Path:
+        """Compile relay.c into the run's work directory, once a run."""
+        binary = self.work / "relay"
+        if not binary.exists():
+            r = run(["gcc", "-O2", "-pthread", "-o", str(binary), str(self.source)],
+                    timeout=120)
+            if r.returncode != 0:
+                raise BenchError(f"gcc could not build {self.source}:\n"
+                                 + r.stderr[-2000:])
+        return binary
+
+    def setup(self, d, port):
+        # One thread per CPU, like the proxies' defaults. Every check of
+        # verify() applies as it is: the GET is forwarded unread to nginx,
+        # which takes the absolute-form; the CONNECTs reach the TLS port,
+        # the plain port and the sink by the port in their line.
+        return [str(self.build()), str(port), str(self.origin.port),
+                str(os.cpu_count() or 1)]
+
+    def version(self):
+        v = run(["gcc", "-dumpfullversion"]).stdout.strip() or "?"
+        return f"blind relay (bench/relay.c, gcc {v} -O2)"
+
+
+# Every target the harness starts, in the order of every round: the
+# reference first, beside direct, then sluice and its peers.
+PROXIES = {cls.name: cls for cls in (Relay, Sluice, Squid, TrafficServer,
+                                     Tinyproxy, Privoxy)}
+TARGETS = ["direct"] + list(PROXIES)
+REFERENCES = ("direct", "relay")  # measured beside the proxies, never their peers

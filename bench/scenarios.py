@@ -1,10 +1,12 @@
 """The scenarios of bench/bench.py: how each one is run and measured.
 
 Every function takes `b`, the run's bench.Bench (origins, proxies, options,
-results), and a target name (direct, sluice, squid, ats, tinyproxy,
+results), and a target name (direct, relay, sluice, squid, ats, tinyproxy,
 privoxy). Scenarios 1-4 are a function measuring one target once, which
 run_interleaved() calls target after target, round after round; 5 and 6
-drive themselves. SCENARIOS lists them, with what each table shows.
+drive themselves. SCENARIOS lists them, with what each table shows, and
+with what the blind relay (bench/relay.c) means in each, or why it is
+left out.
 Standard library only.
 """
 
@@ -402,7 +404,7 @@ def scenario5(b, sc: dict) -> None:
                           "digits": 1, "ratio": False})
     sc["goal_key"], sc["goal_label"] = f"kib_{steps[-1]}", f"{steps[-1]:,} held"
     for t in b.args.targets:
-        if t == "direct":
+        if t in peers.REFERENCES:  # no proxy; SCENARIOS["5"]["relay"] says why
             continue
         log(f"[s5] {t}: fresh start, then {', '.join(f'{n:,}' for n in steps)} tunnels")
         try:
@@ -605,6 +607,10 @@ SCENARIOS = {
             "wrk.path to http://127.0.0.1:PORT/small and Host). CPU per request: "
             "the proxy's CPU time (utime+stime of its process tree, /proc) over "
             "the run ÷ requests completed.",
+        relay="The blind relay (floor) is bench/relay.c: it passes each "
+              "request unread to nginx and copies the bytes both ways with "
+              "recv and send, parsing nothing, so its CPU per request is the "
+              "least any proxy costs here. A reference, not a peer.",
         metrics=[M("rps", "req/s"), M("p50_ms", "p50 (ms)", 2),
                  M("p99_ms", "p99 (ms)", 2), M("cpu_us", "CPU µs/req", 1, True)],
         run=s1_run, progress=s1_progress),
@@ -616,6 +622,9 @@ SCENARIOS = {
             "req/s counts 200 answers; CPU per tunnel (no reuse) or per "
             "request (reuse) is the proxy tree's CPU ÷ 200 answers. TLS is "
             "end to end (hey ↔ nginx, ECDSA P-256).",
+        relay="The blind relay (floor, bench/relay.c) answers the CONNECT "
+              "line 200 and copies bytes, parsing nothing: the least a proxy "
+              "costs per tunnel here. A reference, not a peer.",
         metrics=[M("rps_new", "req/s, no reuse"),
                  M("cpu_us_new", "CPU µs/tunnel", 1, True),
                  M("rps_reuse", "req/s, reuse"),
@@ -627,6 +636,9 @@ SCENARIOS = {
             "one stream of {bulk_h} (MB/s is curl's speed_download), then four "
             "streams of {bulk4_h} at once (MB/s: all bytes ÷ wall time). CPU: "
             "the proxy tree's CPU seconds per GiB moved. MB = 10^6 bytes.",
+        relay="The blind relay (bench/relay.c) copies through user space "
+              "(recv and send, 64 KiB at a time): a proxy that splices may "
+              "spend less CPU per GiB, so here it is a reference, not a floor.",
         metrics=[M("mbps_1", "MB/s, 1 stream"), M("cpu_gib_1", "CPU s/GiB, 1", 2, True),
                  M("mbps_4", "MB/s, 4 streams"), M("cpu_gib_4", "CPU s/GiB, 4", 2, True)],
         run=s3_run, progress=s3_progress),
@@ -636,6 +648,10 @@ SCENARIOS = {
             "one stream of {bulk_h}, the proxy forwarding the response "
             "(absolute-form GET, no tunnel). MB/s is curl's speed_download; "
             "CPU: the proxy tree's CPU seconds per GiB.",
+        relay="The blind relay (bench/relay.c) passes the GET unread and "
+              "copies the response through user space (recv and send, 64 KiB "
+              "at a time): a proxy that splices may spend less CPU per GiB, "
+              "so here it is a reference, not a floor.",
         metrics=[M("mbps", "MB/s"), M("cpu_gib", "CPU s/GiB", 2, True)],
         run=s4_run, progress=s4_progress),
     "5": dict(
@@ -646,6 +662,9 @@ SCENARIOS = {
             "and held: the proxy tree's RSS (sum of VmRSS) at rest, with each "
             "count held (cumulative), and after closing them all. KiB per "
             "tunnel = (RSS held − RSS at rest) ÷ tunnels held. One round.",
+        relay="The blind relay is not run here: it keeps a few dozen bytes "
+              "per tunnel, and the kernel's socket memory, the true floor, is "
+              "in no process's RSS, so its figure would bound nothing.",
         metrics=[]),
     "6": dict(
         title="Blocklists",
@@ -655,6 +674,8 @@ SCENARIOS = {
             "its own syntax: ready time (exec to first answer), RSS, keep-alive "
             "req/s through it (wrk -t1 -c16, 1 KiB) with the list. Its own "
             "report, folded in:",
+        relay="The blind relay is not run here: it looks at no name, so it "
+              "has no blocklist.",
         metrics=[]),
 }
 
