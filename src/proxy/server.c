@@ -133,9 +133,13 @@ static int open_address(const struct config_addr *a, unsigned n, int *fds,
 			char *text, struct config_addr *bound)
 {
 	struct sockaddr_storage ss = a->addr;
+	int err = listener_check_free((struct sockaddr *)&ss, a->addr_len);
 
+	if (err < 0)
+		return err;
 	for (unsigned w = 0; w < n; w++) {
-		int fd = listener_open((struct sockaddr *)&ss, a->addr_len);
+		int fd = listener_open((struct sockaddr *)&ss, a->addr_len,
+				       true);
 		if (fd < 0) {
 			while (w > 0)
 				close(fds[--w]);
@@ -474,7 +478,7 @@ static int open_admin(const struct config *cfg)
 	addr_format((const struct sockaddr *)&cfg->admin.addr, text,
 		    sizeof(text));
 	fd = listener_open((const struct sockaddr *)&cfg->admin.addr,
-			   cfg->admin.addr_len);
+			   cfg->admin.addr_len, false);
 	if (fd < 0) {
 		log_error("admin %s: cannot listen: %s (choose another "
 			  "address, or 'admin off')",

@@ -300,6 +300,31 @@ def test_admin_off_and_taken_port(proxy_factory, sluice_bin, tmp_path):
     assert f"admin 127.0.0.1:{port}: cannot listen: Address already in use" in cp.stderr
 
 
+def test_second_instance_cannot_take_the_same_ports(proxy_factory, sluice_bin):
+    """A second sluice started by mistake on the ports of a running one
+    must fail, not silently share them: the workers' listening sockets use
+    SO_REUSEPORT, which lets any process of the same user join the group,
+    and the kernel would then split connections (and scrapes of /metrics)
+    between the two instances."""
+    first = proxy_factory()
+    admin_port = int(first.admin_url.rstrip("/").rsplit(":", 1)[1])
+    # the same admin port, a free proxy port
+    cp = subprocess.run([str(sluice_bin), "--listen", "127.0.0.1:0", "--admin",
+                         f"127.0.0.1:{admin_port}", "--blocklist", "none"],
+                        capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 1, cp.stderr
+    assert f"admin 127.0.0.1:{admin_port}: cannot listen: Address already in use" \
+        in cp.stderr
+    # the same proxy port, the admin endpoint off
+    cp = subprocess.run([str(sluice_bin), "--listen", f"127.0.0.1:{first.port}",
+                         "--admin", "off", "--blocklist", "none"],
+                        capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 1, cp.stderr
+    assert "Address already in use" in cp.stderr, cp.stderr
+    # the first one still serves its admin endpoint
+    assert http_get(first.admin_url + "healthz")[0] == 200
+
+
 @pytest.mark.parametrize("value", ["nowhere", "127.0.0.1", "1.2.3.4:99999", ""])
 def test_admin_bad_value_names_the_line(sluice_bin, tmp_path, value):
     conf = tmp_path / "bad.conf"
