@@ -23,7 +23,7 @@
 #       [--runs 3] [--duration 3] [--connections 16] [--load-timeout 120]
 #       [--seed 1] [--real-dir DIR] [--no-install] [--keep]
 #
-# sluice runs as `BIN --listen 127.0.0.1:PORT --blocklist FILE --access-log
+# sluice runs as `BIN --listen 127.0.0.1:PORT --admin off --blocklist FILE --access-log
 # off $SLUICE_ARGS` (list size 0: `--blocklist none`); FILE is in
 # --sluice-format (domains, hosts or adguard; default domains). Squid runs
 # as `squid --foreground` (master + one kid, as Debian's unit does),
@@ -264,7 +264,7 @@ start_sluice() {
 	local dir=$1 port=$2 size=$3 list=none
 	[ "$size" = 0 ] || list="$work/lists/$size.$sluice_fmt"
 	# shellcheck disable=SC2086
-	"$sluice" --listen "127.0.0.1:$port" --blocklist "$list" --access-log off \
+	"$sluice" --listen "127.0.0.1:$port" --admin off --blocklist "$list" --access-log off \
 		${SLUICE_ARGS:-} > "$dir/stderr" 2>&1 &
 	cur_pid=$!
 }

@@ -335,8 +335,10 @@ class Sluice(Proxy):
         self.blocklist = blocklist
 
     def setup(self, d, port):
-        # Default workers (0: one per CPU); max-connections 0 is no limit.
-        return [self.binary, "--listen", f"127.0.0.1:{port}",
+        # Default workers (0: one per CPU); max-connections 0 is no limit;
+        # no admin endpoint: scenario 6 runs two instances side by side,
+        # and the default admin port can be held by only one of them.
+        return [self.binary, "--listen", f"127.0.0.1:{port}", "--admin", "off",
                 "--access-log", "off", "--connect-ports", "1-65535",
                 "--log-level", "warn", "--blocklist", self.blocklist,
                 "--max-connections", "0"]
