@@ -10,6 +10,7 @@
 #include "config/config_value.h"
 
 #include "base/base64.h"
+#include "base/hex.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -20,17 +21,6 @@
 #define USERINFO_MAX 255
 #define LABEL_MAX    63
 #define NAME_MAX_LEN 253
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Percent-decodes s[0..len) (RFC 3986 §2.1) into out[cap], appending at
@@ -45,7 +35,8 @@ static int percent_decode(const char *s, size_t len, char *out, size_t cap,
 		if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
-			int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+			int hi = hex_digit((unsigned char)s[i + 1]),
+			    lo = hex_digit((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi * 16 + lo;

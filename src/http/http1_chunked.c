@@ -4,6 +4,8 @@
  */
 #include "http/http1_chunked.h"
 
+#include "base/hex.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -27,17 +29,6 @@ static bool is_tchar(unsigned char c)
 static bool is_ctl(unsigned char c)
 {
 	return (c < 0x20 && c != '\t') || c == 0x7f;
-}
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 void http1_chunked_init(struct http1_chunked *c)
@@ -69,7 +60,7 @@ static int step(struct http1_chunked *c, unsigned char b)
 
 	switch (c->state) {
 	case HTTP1_CHUNK_SIZE:
-		v = hex_value(b);
+		v = hex_digit(b);
 		if (v >= 0) {
 			if (c->digits == SIZE_DIGITS_MAX)
 				return fail(c, HTTP1_CHUNKED_SIZE_OVERFLOW);
