@@ -38,6 +38,21 @@
 #define VIA_ENTRY "1.1 sluice"
 
 static void on_target_readable(void *arg);
+
+/* The request may be sent again should a reused connection prove stale:
+ * it has no body and its method is idempotent (RFC 9110 §9.2.2). */
+static bool replayable(const struct session *s)
+{
+	static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE",
+					   "DELETE", "PUT"};
+
+	if (s->req_body != HTTP1_BODY_NONE)
+		return false;
+	for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
+		if (strcmp(s->method, safe[i]) == 0)
+			return true;
+	return false;
+}
 static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err);
 
 /*
@@ -243,8 +258,10 @@ void forward_begin(struct session *s, const struct http1_request *req)
 	}
 	char key[ORIGIN_KEY_MAX];
 	origin_pool_key(key, parent, s->host, s->origin.host_len, s->port);
-	s->target_fd =
-		origin_pool_take(&s->worker->origins, key, &s->target_rd);
+	/* a stale connection costs a replayable request only a retry, so
+	 * only the others pay a probe for the pool's every reuse */
+	s->target_fd = origin_pool_take(&s->worker->origins, key,
+					!replayable(s), &s->target_rd);
 	if (s->target_fd >= 0) {
 		watch_retarget(s->target_rd, on_target_readable, s);
 		s->reused = true;
@@ -512,16 +529,7 @@ static void parse_response(struct session *s)
  */
 static bool retry_stale(struct session *s)
 {
-	static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE",
-					   "DELETE"};
-	bool idempotent = false;
-
-	if (!s->reused || s->retried || s->resp_len > 0 ||
-	    s->req_body != HTTP1_BODY_NONE)
-		return false;
-	for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
-		idempotent = idempotent || strcmp(s->method, safe[i]) == 0;
-	if (!idempotent)
+	if (!s->reused || s->retried || s->resp_len > 0 || !replayable(s))
 		return false;
 	s->retried = true;
 	s->reused = false;

@@ -138,7 +138,8 @@ static void on_sweep(void *arg)
 		watch_start_timer(p->sweep, SWEEP_MS);
 }
 
-int origin_pool_take(struct origin_pool *p, const char *key, struct watch **rd)
+int origin_pool_take(struct origin_pool *p, const char *key, bool probe,
+		     struct watch **rd)
 {
 	uint32_t h = key_hash(key);
 	struct origin_conn *c;
@@ -151,8 +152,10 @@ int origin_pool_take(struct origin_pool *p, const char *key, struct watch **rd)
 			c = c->chain;
 		if (c == NULL)
 			return -1;
-		char probe;
-		ssize_t n = recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (!probe)
+			break;
+		char byte;
+		ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		drop(c); /* closed, or bytes nobody asked for: try the next */

@@ -71,8 +71,15 @@ void origin_pool_key(char key[ORIGIN_KEY_MAX], bool parent, const char *host,
  * Takes an idle connection to key: its fd, or -1 if there is none. *rd is
  * its read watch, started; the caller retargets it (watch_retarget) and
  * owns it from now on.
+ * An idle connection the origin closed is dropped when the loop sees its
+ * event; one closed since the loop last looked is only found by asking the
+ * kernel (a MSG_PEEK, one system call). probe asks: a caller that can
+ * send its request again on a fresh connection passes false and saves the
+ * call on every reuse; one that cannot (a body, an unsafe method) passes
+ * true.
  */
-int origin_pool_take(struct origin_pool *p, const char *key, struct watch **rd);
+int origin_pool_take(struct origin_pool *p, const char *key, bool probe,
+		     struct watch **rd);
 
 /*
  * Gives fd back for reuse with its read watch rd (or NULL): the pool owns

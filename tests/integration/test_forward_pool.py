@@ -10,6 +10,8 @@ import socket
 import threading
 import time
 
+import pytest
+
 from conftest import (
     HttpClient,
     chunk_encode,
@@ -299,6 +301,34 @@ def test_reused_connection_dropped_post_not_retried(proxy_factory, raw_http_orig
         assert r.status == 502, r
     else:                             # not reused: answered normally
         assert r.status == 200, r
+
+
+@pytest.mark.parametrize("method,body", [("GET", b""), ("POST", b"once")])
+def test_pipelined_request_meets_origin_closed_with_its_answer(
+        proxy_factory, raw_http_origin, method, body):
+    """The origin answers keep-alive and closes at once, so its FIN sits
+    behind the answer; the client's pipelined second request is taken up
+    the moment the connection is pooled, before the loop can see that FIN.
+    A GET that meets the dead connection is sent again on a new one; a POST
+    cannot be, so for it the pool asks the kernel (MSG_PEEK) before reuse
+    rather than answer 502. Either way the client gets both answers."""
+    p = proxy_factory(workers="1")
+
+    def respond(req, ctx):
+        ctx.close = True  # no Connection: close in the answer
+        return http_response(200, info_body(req.method, req.target, req.body))
+    o = raw_http_origin(respond)
+    framing = [("Content-Length", str(len(body)))] if body else []
+    with HttpClient(p.addr) as c:
+        c.send(http_request("GET", o.url("/1")) +
+               http_request(method, o.url("/2"), framing, body))
+        r1 = c.read_response()
+        r2 = c.read_response()
+    assert r1.status == 200 and r1.body == info_body("GET", "/1"), r1
+    assert r2.status == 200 and r2.body == info_body(method, "/2", body), r2
+    reqs = o.wait_requests(2)
+    assert [(q.method, q.target) for q in reqs if q.index_in_conn == 0] == [
+        ("GET", "/1"), (method, "/2")]
 
 
 def test_shared_address_keeps_each_host(proxy_factory, raw_http_origin):
