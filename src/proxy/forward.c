@@ -43,8 +43,8 @@ static void on_target_readable(void *arg);
  * it has no body and its method is idempotent (RFC 9110 §9.2.2). */
 static bool replayable(const struct session *s)
 {
-	static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE",
-					   "DELETE", "PUT"};
+	static const char *const safe[] = {"GET",   "HEAD",   "OPTIONS",
+					   "TRACE", "DELETE", "PUT"};
 
 	if (s->req_body != HTTP1_BODY_NONE)
 		return false;
