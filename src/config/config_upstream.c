@@ -10,6 +10,7 @@
 #include "config/config_value.h"
 
 #include "base/base64.h"
+#include "base/dns_name.h"
 #include "base/hex.h"
 
 #include <arpa/inet.h>
@@ -19,8 +20,6 @@
 
 /* Longest user name and password, each, after percent-decoding. */
 #define USERINFO_MAX 255
-#define LABEL_MAX    63
-#define NAME_MAX_LEN 253
 
 /*
  * Percent-decodes s[0..len) (RFC 3986 §2.1) into out[cap], appending at
@@ -47,37 +46,6 @@ static int percent_decode(const char *s, size_t len, char *out, size_t cap,
 		out[(*n)++] = (char)c;
 	}
 	return 0;
-}
-
-/*
- * Is s[0..len) a DNS name as authority_parse() takes one: labels of
- * letters, digits, '-' and '_', 1-63 bytes, at most 253 in all, the last
- * not all digits (that would be an address)?
- */
-static bool is_name(const char *s, size_t len)
-{
-	size_t label = 0;
-	bool digits = true;
-
-	if (len == 0 || len > NAME_MAX_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			digits = true;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_') ||
-		    ++label > LABEL_MAX)
-			return false;
-		if (c < '0' || c > '9')
-			digits = false;
-	}
-	return label > 0 && !digits;
 }
 
 /* Is s[0..len) a dotted-quad IPv4 address without leading zeros? */
@@ -144,7 +112,7 @@ static int check_hostport(const struct directive_info *d, const char *s,
 	}
 	size_t host_len = (size_t)(colon - s);
 	if (!is_bracketed_ipv6(s, host_len) && !is_ipv4(s, host_len) &&
-	    !is_name(s, host_len)) {
+	    !dns_name_valid(s, host_len)) {
 		config_err(err,
 			   "%s: '%.*s' is not a host name, an IPv4 address or "
 			   "an [IPv6] address",
@@ -280,7 +248,7 @@ int setter_names(struct config *cfg, const struct directive_info *d,
 					   d->name, (int)n, w);
 				return -1;
 			}
-		if (!is_name(name, len)) {
+		if (!dns_name_valid(name, len)) {
 			config_err(err, "%s: '%.*s' is not a domain name",
 				   d->name, (int)n, w);
 			return -1;

@@ -15,13 +15,13 @@
  */
 #include "policy/blocklist.h"
 
+#include "base/dns_name.h"
 #include "policy/blocklist_line.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#define LABEL_MAX  63 /* as blocklist_line.c checks names */
 #define LABELS_MAX ((BLOCKLIST_NAME_MAX + 1) / 2)
 /* The table is grown, and the compiled one sized, to stay this full. */
 #define LOAD_NUM  7
@@ -557,7 +557,8 @@ bool blocklist_match(const struct blocklist *bl, const char *name, size_t len,
 		unsigned char c = (unsigned char)name[i];
 		if (c >= 'A' && c <= 'Z')
 			c += 32;
-		if (c == '.' || !blocklist_name_char(c) || ++label > LABEL_MAX)
+		if (c == '.' || !blocklist_name_char(c) ||
+		    ++label > DNS_LABEL_MAX)
 			return false;
 		if (n == 0 && (c < '0' || c > '9'))
 			digits = false;

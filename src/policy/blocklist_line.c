@@ -11,12 +11,12 @@
  */
 #include "policy/blocklist_line.h"
 
+#include "base/dns_name.h"
+
 #include <arpa/inet.h>
 #include <idn2.h>
 #include <string.h>
 #include <strings.h>
-
-#define LABEL_MAX 63
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -44,31 +44,6 @@ bool blocklist_name_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
 	       c == '_';
-}
-
-/* Labels of 1..63 valid bytes; the last not all digits (an address). */
-static bool name_valid(const char *s, size_t len)
-{
-	size_t label = 0;
-	bool digits = true;
-
-	if (len == 0 || len > BLOCKLIST_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			digits = true;
-			continue;
-		}
-		if (!blocklist_name_char(c) || ++label > LABEL_MAX)
-			return false;
-		if (c < '0' || c > '9')
-			digits = false;
-	}
-	return label > 0 && !digits;
 }
 
 /*
@@ -110,7 +85,7 @@ static size_t name_normalise(const char *s, size_t len, char *out)
 		unsigned char c = (unsigned char)s[i];
 		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
-	return name_valid(out, len) ? len : 0;
+	return dns_name_valid(out, len) ? len : 0;
 }
 
 /* ---- lines ------------------------------------------------------------ */
