@@ -550,31 +550,21 @@ static bool retry_stale(struct session *s)
 static void on_target_readable(void *arg)
 {
 	struct session *s = arg;
-	ssize_t n;
+	ssize_t n = session_recv_answer(s);
 
-	if (s->resp_len == s->resp_cap) {
-		size_t max = s->worker->limits.max_head_bytes;
-		size_t cap = s->resp_cap * 2 < max ? s->resp_cap * 2 : max;
-		char *nr;
-		if (s->resp_cap >= max) {
-			session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
-			session_reply_error(s, 502, "bad-response",
-					    "response head too large");
-			return;
-		}
-		nr = realloc(s->resp, cap);
-		if (nr == NULL) {
-			session_finish(s, "no-memory");
-			return;
-		}
-		s->resp = nr;
-		s->resp_cap = cap;
-	}
-	n = recv(s->target_fd, s->resp + s->resp_len, s->resp_cap - s->resp_len,
-		 MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n == -EAGAIN)
 		return;
-	if (n <= 0) {
+	if (n == -ENOMEM) {
+		session_finish(s, "no-memory");
+		return;
+	}
+	if (n == -E2BIG) {
+		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
+		session_reply_error(s, 502, "bad-response",
+				    "response head too large");
+		return;
+	}
+	if (n == 0) {
 		if (retry_stale(s))
 			return;
 		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
@@ -583,7 +573,6 @@ static void on_target_readable(void *arg)
 				    "without a response");
 		return;
 	}
-	s->resp_len += (size_t)n;
 	parse_response(s);
 }
 

@@ -186,35 +186,24 @@ static void on_parent_readable(void *arg)
 	struct http1_header headers[CONFIG_MAX_HEADER_FIELDS];
 	struct http1_response res;
 	struct http1_error err;
-	size_t max = s->worker->limits.max_head_bytes;
-	ssize_t n;
+	ssize_t n = session_recv_answer(s);
 	int rc;
 
-	if (s->resp_len == s->resp_cap) {
-		size_t cap = s->resp_cap * 2 < max ? s->resp_cap * 2 : max;
-		char *nr;
-		if (s->resp_cap >= max) {
-			bad_answer(s, "bad-response", "answer head too large");
-			return;
-		}
-		nr = realloc(s->resp, cap);
-		if (nr == NULL) {
-			session_finish(s, "no-memory");
-			return;
-		}
-		s->resp = nr;
-		s->resp_cap = cap;
-	}
-	n = recv(s->target_fd, s->resp + s->resp_len, s->resp_cap - s->resp_len,
-		 MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n == -EAGAIN)
 		return;
-	if (n <= 0) {
+	if (n == -ENOMEM) {
+		session_finish(s, "no-memory");
+		return;
+	}
+	if (n == -E2BIG) {
+		bad_answer(s, "bad-response", "answer head too large");
+		return;
+	}
+	if (n == 0) {
 		bad_answer(s, "no-response",
 			   "closed the connection without an answer");
 		return;
 	}
-	s->resp_len += (size_t)n;
 	rc = http1_parse_response(s->resp, s->resp_len, s->resp_seen,
 				  &s->worker->limits, headers, &res, &err);
 	if (rc == -2) {

@@ -281,6 +281,32 @@ void session_finish(struct session *s, const char *end)
 
 static void parse_head(struct session *s);
 
+ssize_t session_recv_answer(struct session *s)
+{
+	ssize_t n;
+
+	if (s->resp_len == s->resp_cap) {
+		size_t max = s->worker->limits.max_head_bytes;
+		size_t cap = s->resp_cap * 2 < max ? s->resp_cap * 2 : max;
+		char *nr;
+		if (s->resp_cap >= max)
+			return -E2BIG;
+		nr = realloc(s->resp, cap);
+		if (nr == NULL)
+			return -ENOMEM;
+		s->resp = nr;
+		s->resp_cap = cap;
+	}
+	n = recv(s->target_fd, s->resp + s->resp_len, s->resp_cap - s->resp_len,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return -EAGAIN;
+	if (n <= 0)
+		return 0;
+	s->resp_len += (size_t)n;
+	return n;
+}
+
 int session_next_request(struct session *s, const char *data, size_t len)
 {
 	struct worker *w = s->worker;

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "http/authority.h"
 #include "http/http1_chunked.h"
@@ -161,6 +162,14 @@ bool session_is_idle(const struct session *s);
 
 /* For the access log: "up-ECONNRESET" and the like. */
 void session_set_end_errno(struct session *s, const char *dir, int err);
+
+/*
+ * Reads what the target sent into the response head buffer (s->resp),
+ * growing it up to max-head-size. Returns the bytes read; 0 when the
+ * target closed or failed; -EAGAIN when nothing is there yet; -E2BIG when
+ * the head would outgrow the limit; -ENOMEM.
+ */
+ssize_t session_recv_answer(struct session *s);
 
 /*
  * After a finished exchange on a kept-alive connection: logs it, releases
