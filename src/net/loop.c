@@ -7,14 +7,42 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LOOP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOOP_ASAN 1
+#endif
+#endif
+#ifdef LOOP_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n)	  ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
+/*
+ * Freed watches wait here, their events deleted, for the next watch_new:
+ * every forwarded request makes and frees four (the read and write watches
+ * of its two pumps), and a spare spares a calloc and a free each time
+ * (callgrind: 1,750 of about 26,000 instructions a request). Under ASan a
+ * spare is poisoned, so a use after watch_free is still caught.
+ */
+#define SPARE_WATCHES 64
 
 struct loop {
 	struct event_base *base;
+	size_t watch_size; /* a watch and its event, in one allocation */
+	struct watch *spare[SPARE_WATCHES];
+	size_t n_spare;
 };
 
 struct watch {
 	struct event *ev; /* points at the bytes behind the struct */
+	struct loop *loop;
 	watch_fn fn;
 	void *arg;
 	bool active;  /* the owner wants the callback */
@@ -23,6 +51,9 @@ struct watch {
 	bool is_timer;
 	bool is_read;
 };
+
+/* Where the event starts behind its watch. */
+#define WATCH_HEAD ((sizeof(struct watch) + 15) & ~(size_t)15)
 
 int loop_global_init(void)
 {
@@ -51,6 +82,7 @@ struct loop *loop_new(void)
 		free(loop);
 		return NULL;
 	}
+	loop->watch_size = WATCH_HEAD + event_get_struct_event_size();
 	return loop;
 fail:
 	if (cfg != NULL)
@@ -63,6 +95,11 @@ void loop_free(struct loop *loop)
 {
 	if (loop == NULL)
 		return;
+	while (loop->n_spare > 0) {
+		struct watch *w = loop->spare[--loop->n_spare];
+		ASAN_UNPOISON_MEMORY_REGION(w, loop->watch_size);
+		free(w);
+	}
 	event_base_free(loop->base);
 	free(loop);
 }
@@ -116,18 +153,26 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 static struct watch *watch_new(struct loop *loop, int fd, short what,
 			       watch_fn fn, void *arg)
 {
+	struct watch *w;
+
 	/* one allocation for the watch and its libevent event: an idle
 	 * tunnel has four watches */
-	size_t head = (sizeof(struct watch) + 15) & ~(size_t)15;
-	struct watch *w = calloc(1, head + event_get_struct_event_size());
-
-	if (w == NULL)
-		return NULL;
+	if (loop->n_spare > 0) {
+		w = loop->spare[--loop->n_spare];
+		ASAN_UNPOISON_MEMORY_REGION(w, loop->watch_size);
+		memset(w, 0, sizeof(*w));
+	} else {
+		w = calloc(1, loop->watch_size);
+		if (w == NULL)
+			return NULL;
+	}
+	w->loop = loop;
 	w->fn = fn;
 	w->arg = arg;
 	w->is_timer = fd < 0;
 	w->is_read = (what & EV_READ) != 0;
-	w->ev = (struct event *)((char *)w + head);
+	w->ev = (struct event *)((char *)w + WATCH_HEAD);
+	/* a deleted event may be assigned again (libevent's event_assign) */
 	if (event_assign(w->ev, loop->base, fd, what, on_event, w) < 0) {
 		free(w);
 		return NULL;
@@ -211,8 +256,16 @@ int watch_start_timer(struct watch *w, uint64_t ms)
 
 void watch_free(struct watch *w)
 {
+	struct loop *loop;
+
 	if (w == NULL)
 		return;
+	loop = w->loop;
 	event_del(w->ev); /* also takes it off the active queue */
-	free(w);
+	if (loop->n_spare == SPARE_WATCHES) {
+		free(w);
+		return;
+	}
+	ASAN_POISON_MEMORY_REGION(w, loop->watch_size);
+	loop->spare[loop->n_spare++] = w;
 }
