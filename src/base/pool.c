@@ -24,20 +24,28 @@ void pool_init(struct pool *p, size_t obj_size, size_t max_free)
 	p->max_free = POOL_CACHES ? max_free : 0;
 }
 
-void *pool_get(struct pool *p)
+void *pool_take(struct pool *p)
 {
 	void *obj = p->free_list;
 
 	if (obj != NULL) {
 		p->free_list = *(void **)obj;
 		p->nfree--;
-		memset(obj, 0, p->obj_size);
 	} else {
-		obj = calloc(1, p->obj_size);
+		obj = malloc(p->obj_size);
 		if (obj == NULL)
 			return NULL;
 	}
 	p->live++;
+	return obj;
+}
+
+void *pool_get(struct pool *p)
+{
+	void *obj = pool_take(p);
+
+	if (obj != NULL)
+		memset(obj, 0, p->obj_size);
 	return obj;
 }
 

@@ -25,6 +25,9 @@ void pool_init(struct pool *p, size_t obj_size, size_t max_free);
 /* Returns a zeroed object, or NULL when memory is exhausted. */
 void *pool_get(struct pool *p);
 
+/* The same, not zeroed: for buffers the caller fills before it reads. */
+void *pool_take(struct pool *p);
+
 /* Gives obj back; obj may be NULL. */
 void pool_put(struct pool *p, void *obj);
 

@@ -280,9 +280,7 @@ void forward_connected(struct session *s)
 	if (s->target_rd == NULL) /* a new connection; a pooled one has it */
 		s->target_rd = watch_new_read(w->loop, s->target_fd,
 					      on_target_readable, s);
-	s->resp = malloc(SESSION_HEAD_INITIAL_BYTES);
-	s->resp_cap = SESSION_HEAD_INITIAL_BYTES;
-	if (s->target_rd == NULL || s->resp == NULL ||
+	if (s->target_rd == NULL || session_answer_buf(s) < 0 ||
 	    pump_init(&s->up, w->loop, &w->pipes, s->client_fd, s->target_fd,
 		      on_pump, s) < 0 ||
 	    pump_prefix(&s->up, s->req_out, s->req_out_len) < 0 ||
@@ -540,9 +538,7 @@ static bool retry_stale(struct session *s)
 	s->up_done = false;
 	close(s->target_fd);
 	s->target_fd = -1;
-	free(s->resp);
-	s->resp = NULL;
-	s->resp_len = s->resp_cap = s->resp_seen = 0;
+	session_answer_buf_release(s);
 	upstream_connect(s, &s->origin, forward_connected);
 	return true;
 }
@@ -691,7 +687,5 @@ void forward_release(struct session *s)
 	s->target_rd = NULL;
 	free(s->req_out);
 	s->req_out = NULL;
-	free(s->resp);
-	s->resp = NULL;
-	s->resp_len = s->resp_cap = s->resp_seen = 0;
+	session_answer_buf_release(s);
 }

@@ -167,9 +167,7 @@ static void on_parent_connected(struct session *s)
 	session_note_server(s);
 	s->target_rd =
 		watch_new_read(w->loop, s->target_fd, on_parent_readable, s);
-	s->resp = malloc(SESSION_HEAD_INITIAL_BYTES);
-	s->resp_cap = SESSION_HEAD_INITIAL_BYTES;
-	if (s->target_rd == NULL || s->resp == NULL) {
+	if (s->target_rd == NULL || session_answer_buf(s) < 0) {
 		session_reply_error(s, 500, "no-memory", "out of memory");
 		return;
 	}

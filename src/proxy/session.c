@@ -281,6 +281,26 @@ void session_finish(struct session *s, const char *end)
 
 static void parse_head(struct session *s);
 
+int session_answer_buf(struct session *s)
+{
+	s->resp = pool_take(&s->worker->answer_bufs);
+	s->resp_cap = s->resp != NULL ? SESSION_HEAD_INITIAL_BYTES : 0;
+	s->resp_len = s->resp_seen = 0;
+	return s->resp != NULL ? 0 : -ENOMEM;
+}
+
+/* A buffer of the first size is the pool's; a larger one was grown out of
+ * it with malloc (below). */
+void session_answer_buf_release(struct session *s)
+{
+	if (s->resp_cap == SESSION_HEAD_INITIAL_BYTES)
+		pool_put(&s->worker->answer_bufs, s->resp);
+	else
+		free(s->resp);
+	s->resp = NULL;
+	s->resp_len = s->resp_cap = s->resp_seen = 0;
+}
+
 ssize_t session_recv_answer(struct session *s)
 {
 	ssize_t n;
@@ -291,9 +311,18 @@ ssize_t session_recv_answer(struct session *s)
 		char *nr;
 		if (s->resp_cap >= max)
 			return -E2BIG;
-		nr = realloc(s->resp, cap);
-		if (nr == NULL)
-			return -ENOMEM;
+		if (s->resp_cap == SESSION_HEAD_INITIAL_BYTES) {
+			/* out of the pool's block: it goes back whole */
+			nr = malloc(cap);
+			if (nr == NULL)
+				return -ENOMEM;
+			memcpy(nr, s->resp, s->resp_len);
+			pool_put(&s->worker->answer_bufs, s->resp);
+		} else {
+			nr = realloc(s->resp, cap);
+			if (nr == NULL)
+				return -ENOMEM;
+		}
 		s->resp = nr;
 		s->resp_cap = cap;
 	}
@@ -310,19 +339,23 @@ ssize_t session_recv_answer(struct session *s)
 int session_next_request(struct session *s, const char *data, size_t len)
 {
 	struct worker *w = s->worker;
-	char *head = malloc(len > SESSION_HEAD_INITIAL_BYTES
-				    ? len
-				    : SESSION_HEAD_INITIAL_BYTES);
+	size_t cap = len > SESSION_HEAD_INITIAL_BYTES
+			     ? len
+			     : SESSION_HEAD_INITIAL_BYTES;
+	/* a head buffer of the first size serves the next request as it is;
+	 * one grown for a large head is not kept for the connection's life */
+	char *head = s->head_cap == cap ? s->head : malloc(cap);
 
 	if (head == NULL)
 		return -ENOMEM;
-	if (len > 0) /* data may live in what we release next */
-		memcpy(head, data, len);
 	if (s->end == NULL)
 		s->end = "done";
-	log_request(s);
+	log_request(s); /* before head is written over */
+	if (len > 0)	/* data may live in what we release next, or in head */
+		memmove(head, data, len);
 	session_release_target(s);
-	free(s->head);
+	if (head != s->head)
+		free(s->head);
 	free(s->reply);
 	s->reply = NULL;
 	s->reply_keepalive = false;
@@ -332,9 +365,7 @@ int session_next_request(struct session *s, const char *data, size_t len)
 	s->own_bytes = 0;
 	session_note_clear(s);
 	s->head = head;
-	s->head_cap = len > SESSION_HEAD_INITIAL_BYTES
-			      ? len
-			      : SESSION_HEAD_INITIAL_BYTES;
+	s->head_cap = cap;
 	s->head_len = len;
 	s->head_seen = 0;
 	s->head_used = 0;

@@ -171,6 +171,11 @@ void session_set_end_errno(struct session *s, const char *dir, int err);
  */
 ssize_t session_recv_answer(struct session *s);
 
+/* A fresh answer-head buffer in s->resp (from the worker's cache), and
+ * giving it back. 0 or -ENOMEM. */
+int session_answer_buf(struct session *s);
+void session_answer_buf_release(struct session *s);
+
 /*
  * After a finished exchange on a kept-alive connection: logs it, releases
  * the target, and reads the next request, starting with the len bytes at

@@ -52,6 +52,8 @@ struct worker *worker_new(unsigned id, const struct config *cfg,
 	if (w->scratch == NULL)
 		goto fail;
 	pool_init(&w->sessions, sizeof(struct session), WORKER_SESSION_CACHE);
+	pool_init(&w->answer_bufs, SESSION_HEAD_INITIAL_BYTES,
+		  WORKER_ANSWER_BUF_CACHE);
 	pipe_pool_init(&w->pipes);
 	w->loop = loop_new();
 	if (w->loop == NULL || origin_pool_init(&w->origins, w->loop) < 0 ||
@@ -324,6 +326,7 @@ void worker_join_free(struct worker *w)
 	resolver_free(w->resolver);
 	pipe_pool_deinit(&w->pipes);
 	pool_deinit(&w->sessions);
+	pool_deinit(&w->answer_bufs);
 	free(w->scratch);
 	auth_worker_free(w->auth);
 	snapshot_release(w->snapshot);

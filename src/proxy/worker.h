@@ -38,6 +38,9 @@ struct auth_worker;
 #define WORKER_ACCEPT_BATCH 64
 /* Idle session objects a worker keeps for reuse. */
 #define WORKER_SESSION_CACHE 1024
+/* Idle answer-head buffers (4 KiB) a worker keeps: one is taken and given
+ * back by every forwarded request. */
+#define WORKER_ANSWER_BUF_CACHE 64
 /* Accept back-off after EMFILE and friends: first and longest pause. */
 #define WORKER_BACKOFF_MIN_MS 50
 #define WORKER_BACKOFF_MAX_MS 1000
@@ -66,6 +69,7 @@ struct worker {
 	struct resolver *resolver;
 	struct pipe_pool pipes;
 	struct pool sessions;
+	struct pool answer_bufs; /* SESSION_HEAD_INITIAL_BYTES: answer heads */
 	struct origin_pool origins;	 /* idle connections to origins */
 	struct http1_limits limits;	 /* head limits, from the config */
 	struct conn_limits *conn_limits; /* shared by the workers */

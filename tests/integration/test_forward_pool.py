@@ -345,3 +345,29 @@ def test_shared_address_keeps_each_host(proxy_factory, raw_http_origin):
     reqs = o.wait_requests(len(auths))
     assert [(q.target, q.values("host")) for q in reqs] == [
         (f"/h{i}", [a]) for i, a in enumerate(auths)]
+
+
+def test_heads_larger_than_the_first_buffer_then_small_ones(proxy_factory,
+                                                           raw_http_origin):
+    """Request and response heads of 20 KB (past the 4 KiB buffers a head
+    starts in, within max-head-size) alternate with small ones on one
+    kept-alive client connection and one pooled origin connection: every
+    answer is whole and its own, the large fields arrive intact."""
+    p = proxy_factory(workers="1")
+    big = [(f"X-Fill-{i}", "v" * 1000) for i in range(20)]
+
+    def respond(req, ctx):
+        fields = big if req.target.startswith("/big") else []
+        return http_response(200, info_body(req.method, req.target), fields)
+    o = raw_http_origin(respond)
+    with HttpClient(p.addr) as c:
+        for path in ("/big1", "/s1", "/big2", "/s2", "/s3"):
+            extra = big if path.startswith("/big") else []
+            c.request("GET", o.url(path), extra)
+            r = c.read_response()
+            assert r.status == 200 and r.body == info_body("GET", path), r
+            got = [r.get(name) for name, _ in big]
+            assert got == ([v for _, v in big] if extra else [None] * 20), path
+    reqs = o.wait_requests(5)
+    assert [q.conn_index for q in reqs] == [0] * 5
+    assert [len(q.values("x-fill-3")) for q in reqs] == [1, 0, 1, 0, 0]

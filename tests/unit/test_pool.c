@@ -1,6 +1,6 @@
 /*
- * test_pool.c - the fixed-size object pool: zeroed objects, an exact count
- * of live ones, a bounded free list.
+ * test_pool.c - the fixed-size object pool: zeroed objects (and unzeroed
+ * ones taken for buffers), an exact count of live ones, a bounded free list.
  *
  * The unit tests run under AddressSanitizer, where the pool caches nothing
  * (so that a use after pool_put is caught); what is checked here holds with
@@ -19,9 +19,10 @@
 #define MAX_LIVE 8
 
 /*
- * Runs ops on a fresh pool: 'g' gets an object (and scribbles on it), 'p'
- * puts back the most recent one still out, 'n' puts NULL. Every object got
- * must be zeroed; the pool's counts must match what is out.
+ * Runs ops on a fresh pool: 'g' gets an object (and scribbles on it), 't'
+ * takes one unzeroed (and scribbles on it), 'p' puts back the most recent
+ * one still out, 'n' puts NULL. Every object got must be zeroed, whatever
+ * was taken and put back before; the pool's counts must match what is out.
  */
 static void run_ops(size_t obj_size, size_t max_free, const char *ops)
 {
@@ -43,6 +44,14 @@ static void run_ops(size_t obj_size, size_t max_free, const char *ops)
 						 "is %u",
 						 ops, i, obj[i]);
 			memset(obj, 0xa5, p.obj_size);
+			assert_true(n_out < MAX_LIVE);
+			out[n_out++] = obj;
+			break;
+		}
+		case 't': {
+			unsigned char *obj = pool_take(&p);
+			assert_non_null(obj);
+			memset(obj, 0x5a, p.obj_size); /* all of it is ours */
 			assert_true(n_out < MAX_LIVE);
 			out[n_out++] = obj;
 			break;
@@ -81,7 +90,9 @@ static void hands_out_zeroed_objects_and_counts_them(void **state)
 		{100, 2, "ggggpppp"}, /* more returned than are kept */
 		{100, 0, "gpgp"},     /* no cache at all */
 		{4096, 8, "gggpgpgppp"},
-		{32, 4, "nngnpn"}, /* NULL is ignored */
+		{32, 4, "nngnpn"},	/* NULL is ignored */
+		{4096, 8, "tptpgp"},	/* taken, scribbled, then got: zeroed */
+		{100, 2, "ttttppppgg"}, /* taken and got share the counts */
 	};
 
 	(void)state;
