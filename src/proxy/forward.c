@@ -38,6 +38,7 @@
 #define VIA_ENTRY "1.1 sluice"
 
 static void on_target_readable(void *arg);
+static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err);
 
 /* The request may be sent again should a reused connection prove stale:
  * it has no body and its method is idempotent (RFC 9110 §9.2.2). */
@@ -53,7 +54,6 @@ static bool replayable(const struct session *s)
 			return true;
 	return false;
 }
-static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err);
 
 /*
  * Framer for chunked bodies: validates every byte with the decoder and
