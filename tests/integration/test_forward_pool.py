@@ -306,17 +306,22 @@ def test_reused_connection_dropped_post_not_retried(proxy_factory, raw_http_orig
 @pytest.mark.parametrize("method,body", [("GET", b""), ("POST", b"once")])
 def test_pipelined_request_meets_origin_closed_with_its_answer(
         proxy_factory, raw_http_origin, method, body):
-    """The origin answers keep-alive and closes at once, so its FIN sits
-    behind the answer; the client's pipelined second request is taken up
-    the moment the connection is pooled, before the loop can see that FIN.
-    A GET that meets the dead connection is sent again on a new one; a POST
-    cannot be, so for it the pool asks the kernel (MSG_PEEK) before reuse
-    rather than answer 502. Either way the client gets both answers."""
+    """The origin answers keep-alive and closes at once, its FIN in the
+    same segment as the answer (TCP_CORK holds the answer until shutdown
+    attaches the FIN to it), so the FIN is there before the proxy reads a
+    byte; the client's pipelined second request is taken up the moment the
+    connection is pooled, before the loop can see that FIN. A GET that
+    meets the dead connection is sent again on a new one; a POST cannot
+    be, so for it the pool asks the kernel (MSG_PEEK) before reuse rather
+    than answer 502. Either way the client gets both answers."""
     p = proxy_factory(workers="1")
 
     def respond(req, ctx):
-        ctx.close = True  # no Connection: close in the answer
-        return http_response(200, info_body(req.method, req.target, req.body))
+        ctx.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        ctx.send(http_response(200, info_body(req.method, req.target, req.body)))
+        ctx.sock.shutdown(socket.SHUT_WR)  # no Connection: close in it
+        ctx.close = True
+        return None
     o = raw_http_origin(respond)
     framing = [("Content-Length", str(len(body)))] if body else []
     with HttpClient(p.addr) as c:
