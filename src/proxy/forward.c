@@ -521,13 +521,15 @@ static void parse_response(struct session *s)
 }
 
 /*
- * A pooled connection failed before any byte of the response: the origin
- * closed it as we took it. A request without a body that is safe to repeat
- * (RFC 9110 §9.2.2) is sent again, once, on a fresh connection.
+ * A pooled connection failed before the response began: the origin closed
+ * it as we took it, or its first bytes cannot start a status line. A
+ * request without a body that is safe to repeat (RFC 9110 §9.2.2) is sent
+ * again, once, on a fresh connection, unless a 1xx of it has reached the
+ * client already.
  */
 static bool retry_stale(struct session *s)
 {
-	if (!s->reused || s->retried || s->resp_len > 0 || !replayable(s))
+	if (!s->reused || s->retried || s->own_bytes > 0 || !replayable(s))
 		return false;
 	s->retried = true;
 	s->reused = false;
@@ -541,6 +543,21 @@ static bool retry_stale(struct session *s)
 	session_answer_buf_release(s);
 	upstream_connect(s, &s->origin, forward_connected);
 	return true;
+}
+
+/*
+ * Bytes on a reused connection that cannot begin "HTTP/" were there before
+ * the request (stray bytes behind the last answer, which the pool's watch
+ * had no loop round to see) or the origin lost its framing: the answer is
+ * not this request's.
+ */
+static bool junk_on_reused(const struct session *s)
+{
+	static const char version[] = "HTTP/";
+	size_t n = s->resp_len < sizeof(version) - 1 ? s->resp_len
+						     : sizeof(version) - 1;
+
+	return s->reused && memcmp(s->resp, version, n) != 0;
 }
 
 static void on_target_readable(void *arg)
@@ -561,7 +578,7 @@ static void on_target_readable(void *arg)
 		return;
 	}
 	if (n == 0) {
-		if (retry_stale(s))
+		if (s->resp_len == 0 && retry_stale(s))
 			return;
 		session_decide(s, ACCESS_UPSTREAM_ERROR, NULL);
 		session_reply_error(s, 502, "no-response",
@@ -569,6 +586,8 @@ static void on_target_readable(void *arg)
 				    "without a response");
 		return;
 	}
+	if (junk_on_reused(s) && retry_stale(s))
+		return;
 	parse_response(s);
 }
 
@@ -621,7 +640,8 @@ static void on_pump(void *arg, struct pump *p, enum pump_event ev, int err)
 
 	if (ev == PUMP_ERROR) {
 		if (p == &s->up && s->state == SESSION_FORWARD &&
-		    (err == -EPIPE || err == -ECONNRESET) && retry_stale(s))
+		    (err == -EPIPE || err == -ECONNRESET) && s->resp_len == 0 &&
+		    retry_stale(s))
 			return;
 		if (p == &s->up && s->state == SESSION_FORWARD &&
 		    err == -EBADMSG) {

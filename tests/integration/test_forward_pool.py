@@ -336,6 +336,93 @@ def test_pipelined_request_meets_origin_closed_with_its_answer(
         ("GET", "/1"), (method, "/2")]
 
 
+def _stray_bytes_on_reused(req, ctx):
+    """Answer the first request of a connection; on a reused one, put
+    bytes that are no status line before the answer (stray bytes behind
+    the last answer, or an origin that lost track of its framing)."""
+    answer = http_response(200, info_body(req.method, req.target, req.body))
+    if req.index_in_conn >= 1:
+        return b"\r\nstray" + answer
+    return answer
+
+
+def test_stray_bytes_on_reused_connection_get_retried(proxy_factory,
+                                                      raw_http_origin):
+    """Bytes on a pooled connection that cannot begin a status line came
+    before the request was sent, or the origin is confused: the connection
+    is not trusted, and a GET goes again, once, on a new one."""
+    p = proxy_factory(workers="1")
+    o = raw_http_origin(_stray_bytes_on_reused)
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/1"))
+        assert c.read_response().body == info_body("GET", "/1")
+        c.request("GET", o.url("/2"))
+        r = c.read_response()
+        assert r.status == 200 and r.body == info_body("GET", "/2"), r
+    reqs = o.wait_requests(3)
+    assert [(q.target, q.conn_index, q.index_in_conn) for q in reqs] == [
+        ("/1", 0, 0), ("/2", 0, 1), ("/2", 1, 0)]
+
+
+def test_stray_bytes_on_reused_connection_post_answered_502(proxy_factory,
+                                                             raw_http_origin):
+    """A POST is not sent twice: the client is told the origin's answer
+    was not HTTP, and the proxy goes on serving."""
+    p = proxy_factory(workers="1")
+    o = raw_http_origin(_stray_bytes_on_reused)
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/1"))
+        assert c.read_response().body == info_body("GET", "/1")
+        # the probe before reuse sees nothing: the stray bytes come with
+        # the answer, after the request
+        c.request("POST", o.url("/post"), [("Content-Length", "4")], b"once")
+        r = c.read_response()
+        assert r.status == 502, r
+    posts = [q for q in o.wait_requests(2) if q.method == "POST"]
+    assert len(posts) == 1, posts
+    one_get(p, o, "/after")
+
+
+def test_junk_after_an_interim_answer_is_not_retried(proxy_factory,
+                                                     raw_http_origin):
+    """Once a 1xx from the reused connection has gone to the client, the
+    request is not sent again: junk after it is a 502, not a second
+    answer on top of the first."""
+    p = proxy_factory(workers="1")
+
+    def respond(req, ctx):
+        if req.index_in_conn == 0:
+            return http_response(200, info_body(req.method, req.target))
+        ctx.send(http_response(103, framing="none",
+                               headers=[("Link", "</s.css>; rel=preload")]))
+        time.sleep(0.2)  # the proxy relays the 103 and reads again
+        return b"junk\r\n\r\n"
+    o = raw_http_origin(respond)
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/1"))
+        assert c.read_response().body == info_body("GET", "/1")
+        c.request("GET", o.url("/2"))
+        r = c.read_response()
+        assert [i.status for i in r.interim] == [103], r.interim
+        assert r.status == 502, r
+    time.sleep(0.2)
+    assert [q.target for q in o.requests] == ["/1", "/2"], o.requests
+
+
+def test_junk_on_a_new_connection_is_not_retried(proxy_factory,
+                                                 raw_http_origin):
+    """Only a reused connection is suspect: junk on a new one is the
+    origin's answer, a 502, and the request went out once."""
+    p = proxy_factory(workers="1")
+    o = raw_http_origin(lambda req, ctx: b"not http\r\n\r\n")
+    with HttpClient(p.addr) as c:
+        c.request("GET", o.url("/1"))
+        r = c.read_response()
+        assert r.status == 502, r
+    time.sleep(0.2)
+    assert len(o.requests) == 1, o.requests
+
+
 def test_shared_address_keeps_each_host(proxy_factory, raw_http_origin):
     """Names that reach the same address may share a pooled connection, but
     each request still carries its own URI's authority as Host."""
