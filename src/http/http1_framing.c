@@ -388,25 +388,35 @@ const char *http1_framing_strerror(enum http1_framing_err err)
 	return "invalid message framing";
 }
 
-/* RFC 9110 §7.6.1, and the proxy fields of §11.7 */
-static const char *const hop_by_hop[] = {
-	"connection",
-	"proxy-connection",
-	"keep-alive",
-	"te",
-	"trailer",
-	"transfer-encoding",
-	"upgrade",
-	"proxy-authorization",
-	"proxy-authenticate",
+/* RFC 9110 §7.6.1, and the proxy fields of §11.7. Every field of every
+ * head is looked up here, so the lengths are compared first. */
+/* clang-format off */
+#define NAME(lit) {lit, sizeof(lit) - 1}
+/* clang-format on */
+static const struct {
+	const char *name;
+	size_t len;
+} hop_by_hop[] = {
+	NAME("connection"),
+	NAME("proxy-connection"),
+	NAME("keep-alive"),
+	NAME("te"),
+	NAME("trailer"),
+	NAME("transfer-encoding"),
+	NAME("upgrade"),
+	NAME("proxy-authorization"),
+	NAME("proxy-authenticate"),
 };
+#undef NAME
 
 bool http1_is_hop_by_hop(const struct http1_header *headers, size_t n,
 			 const char *name, size_t name_len)
 {
 	for (size_t i = 0; i < sizeof(hop_by_hop) / sizeof(hop_by_hop[0]);
 	     i++) {
-		if (http1_name_eq(name, name_len, hop_by_hop[i]))
+		if (name_len == hop_by_hop[i].len &&
+		    http1_fields_slice_eq(name, name_len, hop_by_hop[i].name,
+					  name_len))
 			return true;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -177,10 +177,13 @@ static void mark_hop_by_hop(const struct http1_header *h, size_t n, bool *drop)
 static void put_combined(struct out *o, const struct http1_header *h, size_t n,
 			 const bool *drop, const char *name, const char *ours)
 {
+	size_t name_len = strlen(name);
 	bool any = false;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!is(&h[i], name) || h[i].value_len == 0 || drop[i])
+		if (h[i].name_len != name_len || h[i].value_len == 0 ||
+		    drop[i] ||
+		    !http1_name_eq_len(h[i].name, name_len, name, name_len))
 			continue;
 		put_str(o, any ? ", " : name);
 		if (!any)
