@@ -8,6 +8,7 @@
  */
 #include "http/http1_fields.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /*
@@ -49,6 +50,47 @@ static bool is_field_value_char(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
+/*
+ * Word-at-a-time tests, eight bytes a step, for the two loops every byte of
+ * every head goes through. (w - 0x0101..01 * n) & ~w & 0x8080..80 is
+ * non-zero exactly when some byte of w is below n, for n <= 0x80 (a borrow
+ * can mark a higher byte too, but only behind a true one). A test only
+ * says whether the word needs a closer look; the byte loop then decides.
+ */
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static uint64_t load_word(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static bool has_below(uint64_t w, unsigned char n)
+{
+	return ((w - ONES * n) & ~w & HIGHS) != 0;
+}
+
+/* The first CR, LF or NUL in buf[i..len), or len. Words without a byte
+ * below 0x0e (which covers all three, and HTAB) are passed whole. */
+static size_t next_stop(const char *buf, size_t i, size_t len)
+{
+	while (len - i >= 8 && !has_below(load_word(buf + i), 0x0e))
+		i += 8;
+	while (i < len && !(byte_class[(unsigned char)buf[i]] & STOP))
+		i++;
+	return i;
+}
+
+/* A word of field-vchar and SP only: no control byte (HTAB included, for
+ * the byte loop to take) and no DEL. */
+static bool plain_value_word(uint64_t w)
+{
+	return !has_below(w, 0x20) && !has_below(w ^ (ONES * 0x7f), 1);
+}
+
 int http1_fields_fail(struct http1_error *err, enum http1_err code,
 		      size_t offset)
 {
@@ -66,8 +108,7 @@ static int find_head_end(const char *buf, size_t len, size_t skip, size_t from,
 			 struct http1_error *err)
 {
 	for (size_t i = from; i < len; i++) {
-		while (i < len && !(byte_class[(unsigned char)buf[i]] & STOP))
-			i++;
+		i = next_stop(buf, i, len);
 		if (i == len)
 			break;
 		unsigned char c = (unsigned char)buf[i];
@@ -176,14 +217,18 @@ static int parse_field(const char *buf, size_t start, size_t end,
 	i++;
 	while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
 		i++;
-	size_t v = i, v_end = i;
-	for (; i < end; i++) {
-		unsigned char c = (unsigned char)buf[i];
-		if (!is_field_value_char(c))
+	size_t v = i, v_end = end;
+	while (i < end) {
+		if (end - i >= 8 && plain_value_word(load_word(buf + i))) {
+			i += 8;
+			continue;
+		}
+		if (!is_field_value_char((unsigned char)buf[i]))
 			return http1_fields_fail(err, HTTP1_ERR_FIELD_VALUE, i);
-		if (c != ' ' && c != '\t')
-			v_end = i + 1;
+		i++;
 	}
+	while (v_end > v && (buf[v_end - 1] == ' ' || buf[v_end - 1] == '\t'))
+		v_end--;
 	h->value = buf + v;
 	h->value_len = v_end - v;
 	return 0;

@@ -434,6 +434,142 @@ static void needs_more_until_the_blank_line(void **state)
 	}
 }
 
+/*
+ * The scan and the field-value check pass eight bytes at a time over words
+ * with nothing to see. These heads put the bytes they must stop at (and
+ * their neighbours in value) at every alignment, and hold the parser to
+ * what a plain byte loop decides.
+ */
+#define HEAD_START "GET / HTTP/1.1\r\nX: "
+
+static uint32_t next_random(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 8;
+}
+
+/* A random head: HEAD_START, n bytes from alphabet, CRLF CRLF. */
+static size_t random_head(char *buf, uint32_t *seed, const char *alphabet,
+			  size_t alphabet_len, size_t n)
+{
+	size_t len = sizeof(HEAD_START) - 1;
+
+	memcpy(buf, HEAD_START, len);
+	for (size_t i = 0; i < n; i++)
+		buf[len++] = alphabet[next_random(seed) % alphabet_len];
+	memcpy(buf + len, "\r\n\r\n", 4);
+	return len + 4;
+}
+
+/* The scan as a byte loop: the head length, or -1 with the first NUL,
+ * bare CR or bare LF (no leading empty lines: the heads have none). */
+static int scan_bytewise(const char *b, size_t len, enum http1_err *code,
+			 size_t *offset)
+{
+	for (size_t i = 0; i < len; i++) {
+		*offset = i;
+		if (b[i] == '\0') {
+			*code = HTTP1_ERR_CTL;
+			return -1;
+		}
+		if (b[i] == '\r' && (i + 1 == len || b[i + 1] != '\n')) {
+			*code = HTTP1_ERR_BARE_CR;
+			return i + 1 == len ? -2 : -1;
+		}
+		if (b[i] == '\n' && (i == 0 || b[i - 1] != '\r')) {
+			*code = HTTP1_ERR_BARE_LF;
+			return -1;
+		}
+		if (b[i] == '\n' && i >= 3 && b[i - 2] == '\n' &&
+		    b[i - 3] == '\r')
+			return (int)(i + 1);
+	}
+	return -2;
+}
+
+static void scan_agrees_with_a_byte_loop(void **state)
+{
+	static const char alphabet[] = {'a', ' ', '\t', '\r', '\n', '\0',
+					'a', 'b', 'c',	'd',  'e',  'f'};
+	uint32_t seed = 1;
+
+	(void)state;
+	for (int round = 0; round < 4000; round++) {
+		char in[MAX_HEAD];
+		size_t n = next_random(&seed) % (MAX_HEAD - 24);
+		size_t len =
+			random_head(in, &seed, alphabet, sizeof(alphabet), n);
+		enum http1_err code = HTTP1_ERR_NONE;
+		size_t offset = 0;
+		int want = scan_bytewise(in, len, &code, &offset);
+		struct result r;
+
+		parse_every_way("a random head", in, len, &r);
+		if (want == -1 &&
+		    (r.rc != -1 || r.code != code || r.offset != offset))
+			fail_msg(
+				"round %d: rc %d code %d at %zu, the byte loop "
+				"says code %d at %zu",
+				round, r.rc, r.code, r.offset, code, offset);
+		if (want > 0 && r.rc != want &&
+		    (r.rc != -1 || r.code == HTTP1_ERR_CTL ||
+		     r.code == HTTP1_ERR_BARE_CR ||
+		     r.code == HTTP1_ERR_BARE_LF || r.offset >= (size_t)want))
+			fail_msg(
+				"round %d: rc %d code %d at %zu, the byte loop "
+				"ends the head at %d",
+				round, r.rc, r.code, r.offset, want);
+	}
+}
+
+static void field_values_agree_with_a_byte_loop(void **state)
+{
+	/* no CR, LF or NUL: the line is one field value */
+	static const char alphabet[] = {
+		'\x01', '\x08', '\t',	'\x0b', '\x0e', '\x1f', ' ', '!',
+		'a',	'~',	'\x7f', '\x80', '\xfe', '\xff', 'a', 'b',
+		'c',	'd',	'e',	'f',	'g',	'h',	'i', ' '};
+	const size_t start = sizeof(HEAD_START) - 1;
+	uint32_t seed = 7;
+
+	(void)state;
+	for (int round = 0; round < 4000; round++) {
+		char in[MAX_HEAD];
+		size_t n = next_random(&seed) % (MAX_HEAD - 24);
+		size_t len =
+			random_head(in, &seed, alphabet, sizeof(alphabet), n);
+		size_t bad = start, v = start, v_end = start + n;
+		struct result r;
+
+		while (bad < start + n &&
+		       (in[bad] == '\t' ||
+			((unsigned char)in[bad] >= 0x20 && in[bad] != 0x7f)))
+			bad++;
+		parse_every_way("a random field value", in, len, &r);
+		if (bad < start + n) {
+			if (r.rc != -1 || r.code != HTTP1_ERR_FIELD_VALUE ||
+			    r.offset != bad)
+				fail_msg("round %d: rc %d code %d at %zu, want "
+					 "an invalid value at %zu",
+					 round, r.rc, r.code, r.offset, bad);
+			continue;
+		}
+		while (v < v_end && (in[v] == ' ' || in[v] == '\t'))
+			v++;
+		while (v_end > v &&
+		       (in[v_end - 1] == ' ' || in[v_end - 1] == '\t'))
+			v_end--;
+		if (r.rc != (int)len || r.num_headers != 1 ||
+		    r.headers[0].value != v ||
+		    r.headers[0].value_len != v_end - v)
+			fail_msg("round %d: rc %d, value at %zu (%zu bytes), "
+				 "want "
+				 "%zu (%zu bytes)",
+				 round, r.rc, r.headers[0].value,
+				 r.headers[0].value_len, v, v_end - v);
+	}
+}
+
 static void maps_each_error_to_its_status(void **state)
 {
 	static const struct {
@@ -505,6 +641,8 @@ int main(void)
 		cmocka_unit_test(accepts_well_formed_heads),
 		cmocka_unit_test(refuses_malformed_heads),
 		cmocka_unit_test(needs_more_until_the_blank_line),
+		cmocka_unit_test(scan_agrees_with_a_byte_loop),
+		cmocka_unit_test(field_values_agree_with_a_byte_loop),
 		cmocka_unit_test(maps_each_error_to_its_status),
 		cmocka_unit_test(compares_field_names_without_case),
 	};
