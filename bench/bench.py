@@ -49,7 +49,7 @@ import procs  # noqa: E402
 import report  # noqa: E402
 from procs import BenchError, log, run  # noqa: E402
 from scenarios import (SCENARIOS, run_interleaved, scenario5,  # noqa: E402
-                       scenario6)
+                       scenario6, scenario_rounds)
 TOOLS = ("nginx", "wrk", "hey", "curl", "openssl")
 
 
@@ -64,7 +64,8 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true",
                     help="1 round, short runs, 256 MiB instead of 1 GiB, "
                          "1,000 idle tunnels, the ~297k list only")
-    ap.add_argument("--rounds", type=int, help="rounds of scenarios 1-4 (3)")
+    ap.add_argument("--rounds", type=int,
+                    help="rounds of scenarios 1-4 (3; scenario 1 at least 5)")
     ap.add_argument("--duration", type=float, help="seconds of each wrk run (5)")
     ap.add_argument("--scenarios", default="1,2,3,4,5,6",
                     help="which scenarios, e.g. 1,3")
@@ -326,8 +327,8 @@ def main(argv) -> int:
             sc = {"title": spec["title"], "how": spec["how"].format(**fill),
                   "metrics": list(spec["metrics"]), "runs": {}, "notes": []}
             if num in "1234":
-                sc["how"] += (f" Median (min–max) of {a.rounds} round(s), targets "
-                              f"interleaved.")
+                sc["how"] += (f" Median (min–max) of {scenario_rounds(a, num)} "
+                              f"round(s), targets interleaved.")
             if "relay" in a.targets:
                 sc["how"] += " " + spec["relay"]
             res["scenarios"][num] = sc
