@@ -23,12 +23,17 @@ from conftest import (
 )
 
 
+def get_on(c, o, path):
+    """A GET of path on client connection c, answered 200 with its body."""
+    c.request("GET", o.url(path))
+    r = c.read_response()
+    assert r.status == 200 and r.body == info_body("GET", path), r
+    return r
+
+
 def one_get(proxy, o, path, timeout=None):
     with HttpClient(proxy.addr, timeout=timeout or 10) as c:
-        c.request("GET", o.url(path))
-        r = c.read_response()
-        assert r.status == 200 and r.body == info_body("GET", path), r
-        return r
+        return get_on(c, o, path)
 
 
 def test_reuse_within_client_connection(proxy, raw_http_origin):
@@ -72,8 +77,7 @@ def test_bodies_do_not_desync_reused_connection(proxy, raw_http_origin):
         c.request("POST", o.url("/ch"), [("Transfer-Encoding", "chunked")],
                   chunk_encode(body, [333, 4096]))
         assert c.read_response().body == info_body("POST", "/ch", body)
-        c.request("GET", o.url("/g"))
-        assert c.read_response().body == info_body("GET", "/g")
+        get_on(c, o, "/g")
     reqs = o.wait_requests(3)
     assert all(q.framing_error is None for q in reqs)
     assert [q.conn_index for q in reqs] == [0, 0, 0]
@@ -141,14 +145,11 @@ def test_origin_closed_idle_connection(proxy_factory, raw_http_origin):
         return None
     o = raw_http_origin(respond)
     with HttpClient(p.addr) as c:
-        c.request("GET", o.url("/1"))
-        assert c.read_response().body == info_body("GET", "/1")
+        get_on(c, o, "/1")
         assert closed.wait(5)
         o.wait_done(0)
         time.sleep(0.1)
-        c.request("GET", o.url("/2"))
-        r = c.read_response()
-        assert r.status == 200 and r.body == info_body("GET", "/2"), r
+        get_on(c, o, "/2")
     one_get(p, o, "/3")
 
 
@@ -276,11 +277,8 @@ def test_reused_connection_dropped_idempotent_retried(proxy_factory, raw_http_or
     p = proxy_factory(workers="1")
     o = raw_http_origin(_drop_reused)
     with HttpClient(p.addr) as c:
-        c.request("GET", o.url("/1"))
-        assert c.read_response().body == info_body("GET", "/1")
-        c.request("GET", o.url("/2"))
-        r = c.read_response()
-        assert r.status == 200 and r.body == info_body("GET", "/2"), r
+        get_on(c, o, "/1")
+        get_on(c, o, "/2")
     reqs = o.wait_requests(2)
     assert [q.target for q in reqs if q.index_in_conn == 0] == ["/1", "/2"]
 
@@ -290,8 +288,7 @@ def test_reused_connection_dropped_post_not_retried(proxy_factory, raw_http_orig
     p = proxy_factory(workers="1")
     o = raw_http_origin(_drop_reused)
     with HttpClient(p.addr) as c:
-        c.request("GET", o.url("/1"))
-        assert c.read_response().body == info_body("GET", "/1")
+        get_on(c, o, "/1")
         c.request("POST", o.url("/post"), [("Content-Length", "4")], b"once")
         r = c.read_response()
     time.sleep(0.2)
@@ -354,11 +351,8 @@ def test_stray_bytes_on_reused_connection_get_retried(proxy_factory,
     p = proxy_factory(workers="1")
     o = raw_http_origin(_stray_bytes_on_reused)
     with HttpClient(p.addr) as c:
-        c.request("GET", o.url("/1"))
-        assert c.read_response().body == info_body("GET", "/1")
-        c.request("GET", o.url("/2"))
-        r = c.read_response()
-        assert r.status == 200 and r.body == info_body("GET", "/2"), r
+        get_on(c, o, "/1")
+        get_on(c, o, "/2")
     reqs = o.wait_requests(3)
     assert [(q.target, q.conn_index, q.index_in_conn) for q in reqs] == [
         ("/1", 0, 0), ("/2", 0, 1), ("/2", 1, 0)]
@@ -371,8 +365,7 @@ def test_stray_bytes_on_reused_connection_post_answered_502(proxy_factory,
     p = proxy_factory(workers="1")
     o = raw_http_origin(_stray_bytes_on_reused)
     with HttpClient(p.addr) as c:
-        c.request("GET", o.url("/1"))
-        assert c.read_response().body == info_body("GET", "/1")
+        get_on(c, o, "/1")
         # the probe before reuse sees nothing: the stray bytes come with
         # the answer, after the request
         c.request("POST", o.url("/post"), [("Content-Length", "4")], b"once")
@@ -399,8 +392,7 @@ def test_junk_after_an_interim_answer_is_not_retried(proxy_factory,
         return b"junk\r\n\r\n"
     o = raw_http_origin(respond)
     with HttpClient(p.addr) as c:
-        c.request("GET", o.url("/1"))
-        assert c.read_response().body == info_body("GET", "/1")
+        get_on(c, o, "/1")
         c.request("GET", o.url("/2"))
         r = c.read_response()
         assert [i.status for i in r.interim] == [103], r.interim
