@@ -221,6 +221,7 @@ class Proxy:
     name = ""  # the target's name on the command line
     display = ""  # the product name in tables
     commands = ()  # commands it needs installed
+    scenarios = None  # the scenarios of 1-4 it runs in (None: all)
     ready_timeout = 60.0
 
     def __init__(self, procs: Procs, work: Path, origin: Nginx, sink: Sink):
@@ -527,10 +528,11 @@ class Relay(Proxy):
     name, display = "relay", "blind relay (floor)"
     commands = ("gcc",)  # built from source at run time
     source = BENCH_DIR / "relay.c"
+    binary_name = "relay"
 
     def build(self) -> Path:
-        """Compile relay.c into the run's work directory, once a run."""
-        binary = self.work / "relay"
+        """Compile the source into the run's work directory, once a run."""
+        binary = self.work / self.binary_name
         if not binary.exists():
             r = run(["gcc", "-O2", "-pthread", "-o", str(binary), str(self.source)],
                     timeout=120)
@@ -552,9 +554,39 @@ class Relay(Proxy):
         return f"blind relay (bench/relay.c, gcc {v} -O2)"
 
 
+class SpliceRelay(Relay):
+    """bench/relay_splice.c, the floor for bulk: a blind relay that routes
+    as Relay does but moves the bytes with blocking splice(2) through
+    1 MiB pipes, a thread per direction, with no epoll at all: what it
+    costs per GiB is the least a splicing proxy costs on this machine, and
+    its MB/s what such a proxy leaves curl and nginx of the CPUs. Run in
+    scenarios 3 and 4 only: a thread per connection is no floor for small
+    exchanges. A reference, like Relay."""
+
+    name, display = "splice", "splicing relay (floor)"
+    source = BENCH_DIR / "relay_splice.c"
+    binary_name = "relay_splice"
+    scenarios = ("3", "4")
+
+    def setup(self, d, port):
+        return [str(self.build()), str(port), str(self.origin.port)]
+
+    def version(self):
+        v = run(["gcc", "-dumpfullversion"]).stdout.strip() or "?"
+        return f"splicing relay (bench/relay_splice.c, gcc {v} -O2)"
+
+
 # Every target the harness starts, in the order of every round: the
-# reference first, beside direct, then sluice and its peers.
-PROXIES = {cls.name: cls for cls in (Relay, Sluice, Squid, TrafficServer,
-                                     Tinyproxy, Privoxy)}
+# references first, beside direct, then sluice and its peers.
+PROXIES = {cls.name: cls for cls in (Relay, SpliceRelay, Sluice, Squid,
+                                     TrafficServer, Tinyproxy, Privoxy)}
 TARGETS = ["direct"] + list(PROXIES)
-REFERENCES = ("direct", "relay")  # measured beside the proxies, never their peers
+# Measured beside the proxies, never their peers (report.FLOORS: the two
+# relays).
+REFERENCES = ("direct", "relay", "splice")
+
+
+def runs_in(target: str, num: str) -> bool:
+    """Whether target takes part in scenario num (1-4)."""
+    cls = PROXIES.get(target)
+    return cls is None or cls.scenarios is None or num in cls.scenarios
