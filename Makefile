@@ -35,7 +35,8 @@ FMT_SRC    = $(SRC) $(HDR) $(UNIT_SRC) $(wildcard tests/unit/*.h) \
              $(FUZZ_SRC) fuzz/replay.c $(wildcard bench/*.c)
 
 .PHONY: all run check deps deps-check unit fuzz-replay fuzz-smoke integration \
-        integration-asan lint format layers fuzz clean bench install uninstall
+        integration-asan lint format layers fuzz clean bench bench-unit install \
+        uninstall
 
 all: $(BUILD)/sluice
 
@@ -119,6 +120,10 @@ integration-asan: $(BUILD)/asan/sluice
 bench: $(BUILD)/sluice
 	$(PYTHON) bench/bench.py --sluice $(BUILD)/sluice $(BENCH_ARGS)
 
+# How the benchmark judges its goals, on plain data (no proxy is run).
+bench-unit:
+	$(PYTHON) -m pytest -q tests/bench
+
 format:
 	clang-format -i $(FMT_SRC)
 
@@ -132,6 +137,7 @@ layers:
 check: deps-check
 	@$(MAKE) --no-print-directory lint all $(BUILD)/asan/sluice
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory bench-unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration

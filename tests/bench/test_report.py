@@ -1,0 +1,92 @@
+"""How bench/report.py judges sluice's goals: ratios taken round by round,
+and the floors' notes. Plain data in, rows out: no proxy is run."""
+
+import sys
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import peers  # noqa: E402
+import report  # noqa: E402
+
+DISPLAYS = {"relay": "blind relay (floor)", "splice": "splicing relay (floor)",
+            "ats": "Traffic Server", "squid": "Squid", "sluice": "sluice"}
+
+
+def rounds(key, *values):
+    """One dict per round; None is a round without a figure."""
+    return [{} if v is None else {key: v} for v in values]
+
+
+def row(rows, prefix):
+    found = [r for r in rows if r["goal"].startswith(prefix)]
+    assert len(found) == 1, rows
+    return found[0]
+
+
+def test_paired_skips_rounds_without_both_figures():
+    mine = rounds("k", 2.0, None, 6.0, 8.0)
+    theirs = rounds("k", 1.0, 5.0, None, 4.0)
+    assert report.paired(mine, theirs, "k") == [2.0, 2.0]
+
+
+def test_p99_is_judged_round_by_round_not_on_two_medians():
+    # The machine drifts: both targets slow down alike from round to round.
+    # sluice is lower than Traffic Server in every round but one, yet its
+    # median is the higher of the two.
+    sc = {"runs": {"sluice": rounds("p99_ms", 4.0, 5.0, 6.2, 7.0, 8.0),
+                   "ats": rounds("p99_ms", 4.2, 5.3, 6.0, 7.4, 8.4)}}
+    assert report.median(sc["runs"]["sluice"], "p99_ms") > 6.0
+    rows = report.check_targets({"1": sc}, DISPLAYS)
+    r = row(rows, "s1: p99")
+    assert r["verdict"] == "PASS"
+    assert "median of 5 round(s): 0.95 ×" in r["compared"]
+
+    sc["runs"]["sluice"] = rounds("p99_ms", 4.5, 5.6, 5.9, 7.9, 8.9)
+    assert report.median(sc["runs"]["sluice"], "p99_ms") < 6.0
+    r = row(report.check_targets({"1": sc}, DISPLAYS), "s1: p99")
+    assert r["verdict"] == "FAIL"
+
+
+def test_floor_note_names_the_best_floor_and_its_ratio():
+    # CPU per GiB, lower is better: the splicing relay is the better floor,
+    # and it too misses 1/3 of Traffic Server's.
+    sc = {"runs": {"relay": rounds("cpu_gib_1", 1.3, 1.4, 1.2),
+                   "splice": rounds("cpu_gib_1", 0.47, 0.48, 0.46),
+                   "sluice": rounds("cpu_gib_1", 0.50, 0.49, 0.52),
+                   "ats": rounds("cpu_gib_1", 1.35, 1.40, 1.30)}}
+    r = row(report.check_targets({"3": sc}, DISPLAYS), "s3: CPU s per GiB")
+    assert r["verdict"] == ("FAIL (beyond this machine: the splicing relay "
+                            "itself, ÷ Traffic Server, is 0.35 ×)")
+
+    # A floor that meets the limit says nothing.
+    sc["runs"]["splice"] = rounds("cpu_gib_1", 0.40, 0.41, 0.39)
+    r = row(report.check_targets({"3": sc}, DISPLAYS), "s3: CPU s per GiB")
+    assert r["verdict"] == "FAIL"
+
+    # sluice passing while the floor misses: said, as a PASS.
+    sc["runs"]["splice"] = rounds("cpu_gib_1", 0.47, 0.48, 0.46)
+    sc["runs"]["sluice"] = rounds("cpu_gib_1", 0.44, 0.43, 0.42)
+    r = row(report.check_targets({"3": sc}, DISPLAYS), "s3: CPU s per GiB")
+    assert r["verdict"].startswith("PASS (though the splicing relay itself")
+
+
+def test_throughput_floor_is_the_fastest_relay_against_direct():
+    sc = {"runs": {"direct": rounds("mbps_1", 1600, 2000),
+                   "relay": rounds("mbps_1", 800, 1000),
+                   "splice": rounds("mbps_1", 960, 1080),
+                   "sluice": rounds("mbps_1", 1000, 1050)}}
+    r = row(report.check_targets({"3": sc}, DISPLAYS), "s3: one-stream MB/s")
+    assert r["verdict"] == ("FAIL (beyond this machine: the splicing relay "
+                            "itself, ÷ direct, is 0.57 ×)")
+
+
+def test_no_peer_figure_is_not_judged():
+    sc = {"runs": {"sluice": rounds("p99_ms", 4.0), "ats": rounds("p99_ms", None)}}
+    r = row(report.check_targets({"1": sc}, DISPLAYS), "s1: p99")
+    assert r["verdict"] == "n/a"
+
+
+def test_the_splicing_relay_runs_in_bulk_scenarios_only():
+    assert [n for n in "1234" if peers.runs_in("splice", n)] == ["3", "4"]
+    assert all(peers.runs_in(t, "1") for t in ("direct", "relay", "sluice", "ats"))
