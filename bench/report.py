@@ -112,12 +112,12 @@ def scenario_markdown(num: str, sc: dict, displays: dict) -> str:
 # --- goals --------------------------------------------------------------------------
 
 def _best_peer(runs, key, lowest: bool):
-    """(peer, median) of the best peer for key, or (None, None)."""
+    """The peer with the best median for key, or None."""
     meds = [(p, median(runs[p], key)) for p in PEERS if p in runs]
     meds = [(p, v) for p, v in meds if v is not None]
     if not meds:
-        return None, None
-    return (min if lowest else max)(meds, key=lambda pv: pv[1])
+        return None
+    return (min if lowest else max)(meds, key=lambda pv: pv[1])[0]
 
 
 def _verdict(ok) -> str:
@@ -183,7 +183,7 @@ def check_targets(scen: dict, displays: dict) -> list:
         sc = scen.get(num)
         if not sc or "sluice" not in sc["runs"]:
             return
-        peer, _ = _best_peer(sc["runs"], key, lowest)  # PEERS only: no floor
+        peer = _best_peer(sc["runs"], key, lowest)  # PEERS only: no floor
         op = "≤" if lowest else "≥"
         times = "" if factor == 1 else f"{factor_s or f'{factor:g}'} × "
         goal = f"s{num}: {label} {op} {times}best peer's"

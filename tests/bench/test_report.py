@@ -90,3 +90,16 @@ def test_no_peer_figure_is_not_judged():
 def test_the_splicing_relay_runs_in_bulk_scenarios_only():
     assert [n for n in "1234" if peers.runs_in("splice", n)] == ["3", "4"]
     assert all(peers.runs_in(t, "1") for t in ("direct", "relay", "sluice", "ats"))
+
+
+def test_the_best_peer_is_chosen_by_median_and_never_a_relay():
+    # CPU per request, lower is better: Traffic Server's median beats
+    # Squid's, and the relay, cheaper than both, is no peer.
+    sc = {"runs": {"relay": rounds("cpu_us", 20.0, 21.0, 22.0),
+                   "sluice": rounds("cpu_us", 26.0, 27.0, 28.0),
+                   "squid": rounds("cpu_us", 90.0, 100.0, 30.0),
+                   "ats": rounds("cpu_us", 44.0, 46.0, 45.0)}}
+    r = row(report.check_targets({"1": sc}, DISPLAYS), "s1: CPU per request")
+    assert r["compared"].startswith("Traffic Server 45.0 µs; ")
+    assert "median of 3 round(s): 0.59 ×" in r["compared"]
+    assert r["verdict"] == "FAIL"  # the relay, at 0.46 ×, meets the limit
