@@ -581,8 +581,8 @@ class SpliceRelay(Relay):
 PROXIES = {cls.name: cls for cls in (Relay, SpliceRelay, Sluice, Squid,
                                      TrafficServer, Tinyproxy, Privoxy)}
 TARGETS = ["direct"] + list(PROXIES)
-# Measured beside the proxies, never their peers (report.FLOORS: the two
-# relays).
+# Measured beside the proxies, never their peers (the two relays are the
+# floors report.check_targets reads some goals against).
 REFERENCES = ("direct", "relay", "splice")
 
 

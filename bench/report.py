@@ -17,9 +17,10 @@ beside it, and the ratio of the median to direct's and to sluice's.
 import statistics
 
 PEERS = ("squid", "ats", "tinyproxy", "privoxy")  # the proxies sluice is held to
-# bench/relay.c and bench/relay_splice.c (targets relay and splice): never
-# peers, but the floors some goals are read against
-FLOORS = ("relay", "splice")
+# Targets relay and splice (bench/relay.c, bench/relay_splice.c) are never
+# peers, but the floors some goals are read against: the blind relay for
+# small exchanges, the splicing one for bulk (the blind relay copies, and a
+# proxy that splices may beat it). check_targets names each goal's floor.
 
 
 # --- numbers --------------------------------------------------------------------
@@ -139,20 +140,18 @@ def check_targets(scen: dict, displays: dict) -> list:
     sluice ÷ X round by round; the medians of both are shown beside it."""
     rows = []
 
-    def floor_note(sc, key, other, other_label, factor, lowest, ok) -> str:
-        """What to add to the verdict when the best floor run in the same
-        rounds (the blind relay, or the splicing one) already misses the
-        limit sluice is held to: a FAIL is then beyond this machine; a
-        PASS beat the floor."""
-        found = [(statistics.median(r), f) for f in FLOORS
-                 if (r := paired(sc["runs"].get(f, []), sc["runs"][other], key))]
-        if not found:
+    def floor_note(sc, key, floor, other, other_label, factor, lowest, ok) -> str:
+        """What to add to the verdict when the floor (relay or splice), run
+        in the same rounds, already misses the limit sluice is held to: a
+        FAIL is then beyond this machine; a PASS beat the floor."""
+        r = paired(sc["runs"].get(floor, []), sc["runs"][other], key)
+        if not r:
             return ""
-        best, name = (min if lowest else max)(found)
-        if best <= factor if lowest else best >= factor:
+        theirs = statistics.median(r)
+        if theirs <= factor if lowest else theirs >= factor:
             return ""
-        floor = displays.get(name, name).replace(" (floor)", "")
-        what = f"the {floor} itself, ÷ {other_label}, is {best:.2f} ×"
+        name = displays.get(floor, floor).replace(" (floor)", "")
+        what = f"the {name} itself, ÷ {other_label}, is {theirs:.2f} ×"
         return f" (though {what})" if ok else f" (beyond this machine: {what})"
 
     def judge(num, key, goal, other, other_label, unit, factor, lowest, digits,
@@ -173,13 +172,13 @@ def check_targets(scen: dict, displays: dict) -> list:
             compared=f"{other_label} {fmt(theirs, digits)} {unit}; sluice ÷ it, "
                      f"median of {len(r)} round(s): {ratio_:.2f} ×{spread}, "
                      f"limit {factor_s} ×",
-            verdict=_verdict(ok) + (floor_note(sc, key, other, other_label, factor,
-                                               lowest, ok) if floor else "")))
+            verdict=_verdict(ok) + (floor_note(sc, key, floor, other, other_label,
+                                               factor, lowest, ok) if floor else "")))
 
     def vs_peer(num, key, label, unit, factor, lowest, digits, factor_s=None,
-                floor=False):
-        """sluice against factor × the best peer (by median); with floor,
-        the verdict also says when a floor misses the limit."""
+                floor=None):
+        """sluice against factor × the best peer (by median); with floor
+        (relay or splice), the verdict also says when it misses the limit."""
         sc = scen.get(num)
         if not sc or "sluice" not in sc["runs"]:
             return
@@ -195,27 +194,27 @@ def check_targets(scen: dict, displays: dict) -> list:
         judge(num, key, goal, peer, displays.get(peer, peer), unit, factor, lowest,
               digits, factor_s or f"{factor:g}", floor)
 
-    def vs_direct(num, key, label, unit, factor, digits, floor=False):
+    def vs_direct(num, key, label, unit, factor, digits, floor=None):
         sc = scen.get(num)
         if not sc or "sluice" not in sc["runs"]:
             return
         judge(num, key, f"s{num}: {label} ≥ {factor:g} × direct", "direct", "direct",
               unit, factor, False, digits, f"{factor:g}", floor)
 
-    # floor=True where a relay is a floor: per-request and per-tunnel work
-    # on small exchanges (the blind relay), bulk (the splicing relay, in
-    # scenarios 3 and 4). Not p99: on shared CPUs a latency follows
-    # scheduling more than work done, and a relay's bounds nothing.
-    vs_peer("1", "cpu_us", "CPU per request", "µs", 0.5, True, 1, floor=True)
-    vs_peer("1", "rps", "req/s", "req/s", 1.5, False, 0, floor=True)
+    # The floor of each goal: per-request and per-tunnel work on small
+    # exchanges, the blind relay; bulk, the splicing relay. None for p99:
+    # on shared CPUs a latency follows scheduling more than work done, and
+    # a relay's bounds nothing.
+    vs_peer("1", "cpu_us", "CPU per request", "µs", 0.5, True, 1, floor="relay")
+    vs_peer("1", "rps", "req/s", "req/s", 1.5, False, 0, floor="relay")
     vs_peer("1", "p99_ms", "p99 latency", "ms", 1, True, 2)
     vs_peer("2", "cpu_us_new", "CPU per tunnel (no reuse)", "µs", 0.5, True, 1,
-            floor=True)
-    vs_direct("2", "rps_new", "req/s (no reuse)", "req/s", 0.9, 0, floor=True)
-    vs_direct("3", "mbps_1", "one-stream MB/s", "MB/s", 0.9, 0, floor=True)
+            floor="relay")
+    vs_direct("2", "rps_new", "req/s (no reuse)", "req/s", 0.9, 0, floor="relay")
+    vs_direct("3", "mbps_1", "one-stream MB/s", "MB/s", 0.9, 0, floor="splice")
     vs_peer("3", "cpu_gib_1", "CPU s per GiB (one stream)", "s", 1 / 3, True, 2, "1/3",
-            floor=True)
-    vs_direct("4", "mbps", "MB/s", "MB/s", 0.8, 0, floor=True)
+            floor="splice")
+    vs_direct("4", "mbps", "MB/s", "MB/s", 0.8, 0, floor="splice")
     sc5 = scen.get("5")
     if sc5:
         key = sc5.get("goal_key")

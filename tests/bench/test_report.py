@@ -48,9 +48,9 @@ def test_p99_is_judged_round_by_round_not_on_two_medians():
     assert r["verdict"] == "FAIL"
 
 
-def test_floor_note_names_the_best_floor_and_its_ratio():
-    # CPU per GiB, lower is better: the splicing relay is the better floor,
-    # and it too misses 1/3 of Traffic Server's.
+def test_floor_note_names_the_floor_and_its_ratio():
+    # CPU per GiB, lower is better: the splicing relay is scenario 3's
+    # floor, and it too misses 1/3 of Traffic Server's.
     sc = {"runs": {"relay": rounds("cpu_gib_1", 1.3, 1.4, 1.2),
                    "splice": rounds("cpu_gib_1", 0.47, 0.48, 0.46),
                    "sluice": rounds("cpu_gib_1", 0.50, 0.49, 0.52),
@@ -71,9 +71,17 @@ def test_floor_note_names_the_best_floor_and_its_ratio():
     assert r["verdict"].startswith("PASS (though the splicing relay itself")
 
 
-def test_throughput_floor_is_the_fastest_relay_against_direct():
+def test_the_copying_relay_is_no_floor_for_bulk():
+    # Without the splicing relay, the blind relay's copy through user space
+    # (here 0.90 × Traffic Server per GiB) bounds nothing in scenario 3.
+    sc = {"runs": {"relay": rounds("cpu_gib_1", 1.2, 1.3, 1.1),
+                   "sluice": rounds("cpu_gib_1", 0.50, 0.49, 0.52),
+                   "ats": rounds("cpu_gib_1", 1.35, 1.40, 1.30)}}
+    r = row(report.check_targets({"3": sc}, DISPLAYS), "s3: CPU s per GiB")
+    assert r["verdict"] == "FAIL"
+    # Nor for throughput, even where it is the faster of the two.
     sc = {"runs": {"direct": rounds("mbps_1", 1600, 2000),
-                   "relay": rounds("mbps_1", 800, 1000),
+                   "relay": rounds("mbps_1", 1000, 1200),
                    "splice": rounds("mbps_1", 960, 1080),
                    "sluice": rounds("mbps_1", 1000, 1050)}}
     r = row(report.check_targets({"3": sc}, DISPLAYS), "s3: one-stream MB/s")
