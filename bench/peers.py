@@ -528,11 +528,10 @@ class Relay(Proxy):
     name, display = "relay", "blind relay (floor)"
     commands = ("gcc",)  # built from source at run time
     source = BENCH_DIR / "relay.c"
-    binary_name = "relay"
 
     def build(self) -> Path:
         """Compile the source into the run's work directory, once a run."""
-        binary = self.work / self.binary_name
+        binary = self.work / self.source.stem
         if not binary.exists():
             r = run(["gcc", "-O2", "-pthread", "-o", str(binary), str(self.source)],
                     timeout=120)
@@ -551,7 +550,8 @@ class Relay(Proxy):
 
     def version(self):
         v = run(["gcc", "-dumpfullversion"]).stdout.strip() or "?"
-        return f"blind relay (bench/relay.c, gcc {v} -O2)"
+        what = self.display.replace(" (floor)", "")
+        return f"{what} (bench/{self.source.name}, gcc {v} -O2)"
 
 
 class SpliceRelay(Relay):
@@ -565,15 +565,10 @@ class SpliceRelay(Relay):
 
     name, display = "splice", "splicing relay (floor)"
     source = BENCH_DIR / "relay_splice.c"
-    binary_name = "relay_splice"
     scenarios = ("3", "4")
 
     def setup(self, d, port):
         return [str(self.build()), str(port), str(self.origin.port)]
-
-    def version(self):
-        v = run(["gcc", "-dumpfullversion"]).stdout.strip() or "?"
-        return f"splicing relay (bench/relay_splice.c, gcc {v} -O2)"
 
 
 # Every target the harness starts, in the order of every round: the

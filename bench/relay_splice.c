@@ -42,8 +42,12 @@ static void *splice_one_way(void *arg)
 	struct direction *d = arg;
 	int p[2];
 
-	if (pipe(p) < 0)
+	if (pipe(p) < 0) {
+		/* end both directions: the other one would wait for ever */
+		shutdown(d->from, SHUT_RDWR);
+		shutdown(d->to, SHUT_RDWR);
 		return NULL;
+	}
 	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_BYTES);
 	for (;;) {
 		ssize_t n = splice(d->from, NULL, p[1], NULL, PIPE_BYTES,
